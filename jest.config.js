@@ -1,0 +1,14 @@
+/** Jest across every workspace: TypeScript sources run through ts-jest, packages resolve to their src. */
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json', }],
+  },
+  moduleNameMapper: {
+    '^@fedkseed/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+  },
+  testTimeout: 60000,
+};
