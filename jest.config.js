@@ -5,7 +5,7 @@ module.exports = {
   roots: ['<rootDir>/packages'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json', }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
   },
   moduleNameMapper: {
     '^@fedkseed/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',

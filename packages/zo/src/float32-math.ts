@@ -10,25 +10,32 @@
 
 const f = Math.fround;
 
-/** 2/3, 2/5, 2/7, 2/9 as float32: ln(m) = s * (2 + s^2 (2/3 + s^2 (2/5 + s^2 (2/7 + s^2 2/9)))), s = x/(2+x). */
-export const LN_C3 = f(2 / 3); // 0x3f2aaaab
-export const LN_C5 = f(2 / 5); // 0x3ecccccd
-export const LN_C7 = f(2 / 7); // 0x3e924925
-export const LN_C9 = f(2 / 9); // 0x3e638e39
-export const LN2_F32 = f(Math.LN2); // 0x3f317218
-export const SQRT2_F32 = f(Math.SQRT2); // 0x3fb504f3
+/** A binary32 constant from its bits: the spec's tables give the hex, which is authoritative. */
+function fromBits(bits: number): number {
+  return new Float32Array(Uint32Array.of(bits).buffer)[0];
+}
 
-/** Taylor coefficients of sin(pi/2 * t) and cos(pi/2 * t), t in [-1/2, 1/2], as float32. */
-export const SIN_C1 = f(1.5707963267948966); // 0x3fc90fdb
-export const SIN_C3 = f(-0.6459640975062462); // 0xbf255de7
-export const SIN_C5 = f(0.07969262624616703); // 0x3da335e3
-export const SIN_C7 = f(-0.004681754135318687); // 0xbb996966
-export const SIN_C9 = f(0.00016044118478735975); // 0x39283c1a
-export const COS_C2 = f(-1.2337005501361697); // 0xbf9de9e6
-export const COS_C4 = f(0.2536695079010480); // 0x3e81e0f8
-export const COS_C6 = f(-0.020863480763352955); // 0xbcaae9e4
-export const COS_C8 = f(0.0009192602748394262); // 0x3a70fa83
-export const COS_C10 = f(-0.00002520204237306060); // 0xb7d368f9
+/** ln(m) = s * (2 + s^2 (LN_C3 + s^2 (LN_C5 + s^2 (LN_C7 + s^2 LN_C9)))), s = x / (2 + x): 2/3, 2/5, 2/7, 2/9. */
+export const LN_C3 = fromBits(0x3f2aaaab);
+export const LN_C5 = fromBits(0x3ecccccd);
+export const LN_C7 = fromBits(0x3e924925);
+export const LN_C9 = fromBits(0x3e638e39);
+/** f32(ln 2) and f32(sqrt 2). */
+export const LN2_F32 = fromBits(0x3f317218);
+export const SQRT2_F32 = fromBits(0x3fb504f3);
+
+/** Taylor coefficients of sin(pi/2 * t): (-1)^((k-1)/2) (pi/2)^k / k!, k = 1, 3, ..., 9. */
+export const SIN_C1 = fromBits(0x3fc90fdb);
+export const SIN_C3 = fromBits(0xbf255de7);
+export const SIN_C5 = fromBits(0x3da335e3);
+export const SIN_C7 = fromBits(0xbb996966);
+export const SIN_C9 = fromBits(0x39283c1a);
+/** Taylor coefficients of cos(pi/2 * t): (-1)^(k/2) (pi/2)^k / k!, k = 2, 4, ..., 10. */
+export const COS_C2 = fromBits(0xbf9de9e6);
+export const COS_C4 = fromBits(0x3e81e0f8);
+export const COS_C6 = fromBits(0xbcaae9e4);
+export const COS_C8 = fromBits(0x3a70fa83);
+export const COS_C10 = fromBits(0xb7d368f9);
 
 const scratchF32 = new Float32Array(1);
 const scratchU32 = new Uint32Array(scratchF32.buffer);

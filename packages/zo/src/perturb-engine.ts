@@ -28,6 +28,7 @@ export function assertReplayArgs(keys: readonly Uint32Array[], scales: Float64Ar
     throw new RangeError(`replay: ${keys.length} keys but ${scales.length} scales`);
   }
   for (const key of keys) {
-    if (!(key instanceof Uint32Array) || key.length !== 2) throw new RangeError('replay: every key must be 2 uint32 words');
+    if (!(key instanceof Uint32Array) || key.length !== 2)
+      throw new RangeError('replay: every key must be 2 uint32 words');
   }
 }

@@ -2,7 +2,11 @@ import { philox4x32_10 } from './philox';
 
 /** Random123 kat_vectors, "philox4x32 10" lines: counter[4] key[2] -> output[4]. */
 const KNOWN_ANSWERS: Array<[number[], number[], number[]]> = [
-  [[0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]],
+  [
+    [0, 0, 0, 0],
+    [0, 0],
+    [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+  ],
   [
     [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
     [0xffffffff, 0xffffffff],
