@@ -4,12 +4,19 @@
  * seeds that changed. The cost is bounded by K regenerations however many rounds were missed.
  */
 import type { CandidateSeeds } from './candidate-seeds';
+import { defaultPerturbEngine } from './create-perturb-engine';
 import type { ParameterSet } from './parameter-set';
 import type { PerturbEngine } from './perturb-engine';
 
 /** A sparse change of A: parallel arrays of seed indices and amounts. */
 export interface SeedDelta {
   seedIndices: ArrayLike<number>;
+  values: ArrayLike<number>;
+}
+
+/** A change of A whose seeds are given by their keys already (no CandidateSeeds needed). */
+export interface KeyedSeedDelta {
+  keys: readonly Uint32Array[];
   values: ArrayLike<number>;
 }
 
@@ -29,35 +36,47 @@ export function diffAccumulated(from: Float64Array, to: Float64Array): SeedDelta
 }
 
 /**
- * w <- w - lr * sum_i deltaA[i] z_i. `deltaA` is dense (length K) or sparse; zero entries are skipped.
- * Requires a constant learning rate and no weight decay (the reason A alone determines the model).
+ * w <- w - lr * sum_i deltaA[i] z_i. `deltaA` is dense (length K), sparse by seed index (both need `seeds`), or
+ * keyed; zero entries are skipped. Requires a constant learning rate and no weight decay (the reason A alone
+ * determines the model).
  */
 export function applyDelta(
   params: ParameterSet,
-  deltaA: Float64Array | SeedDelta,
+  deltaA: Float64Array | SeedDelta | KeyedSeedDelta,
   lr: number,
-  engine: PerturbEngine,
-  seeds: CandidateSeeds,
+  engine: PerturbEngine = defaultPerturbEngine(),
+  seeds?: CandidateSeeds,
 ): void {
   if (!(lr >= 0) || !Number.isFinite(lr))
     throw new RangeError(`applyDelta: lr must be a finite number >= 0, got ${lr}`);
-  const sparse: SeedDelta =
-    deltaA instanceof Float64Array ? diffAccumulated(new Float64Array(deltaA.length), deltaA) : deltaA;
-  if (deltaA instanceof Float64Array && deltaA.length !== seeds.numCandidateSeeds) {
-    throw new RangeError(`applyDelta: dense delta has ${deltaA.length} entries for K = ${seeds.numCandidateSeeds}`);
-  }
-  if (sparse.seedIndices.length !== sparse.values.length)
-    throw new RangeError('applyDelta: seed indices and values differ in length');
+  const keyed = !(deltaA instanceof Float64Array) && 'keys' in deltaA ? deltaA : keyDelta(deltaA, seeds);
+  if (keyed.keys.length !== keyed.values.length) throw new RangeError('applyDelta: seeds and values differ in length');
   const keys: Uint32Array[] = [];
   const scales: number[] = [];
-  for (let j = 0; j < sparse.seedIndices.length; j++) {
-    const v = sparse.values[j];
-    if (!Number.isFinite(v)) throw new RangeError(`applyDelta: delta for seed ${sparse.seedIndices[j]} is not finite`);
+  for (let j = 0; j < keyed.keys.length; j++) {
+    const v = keyed.values[j];
+    if (!Number.isFinite(v)) throw new RangeError(`applyDelta: delta entry ${j} is not finite`);
     if (v === 0) continue;
-    keys.push(seeds.key(sparse.seedIndices[j]));
+    keys.push(keyed.keys[j]);
     scales.push(-lr * v);
   }
   if (keys.length === 0) return;
   const scaleArray = Float64Array.from(scales);
   for (const t of params.tensors) engine.replay(t.data, keys, scaleArray, t.elementOffset);
+}
+
+function keyDelta(deltaA: Float64Array | SeedDelta, seeds: CandidateSeeds | undefined): KeyedSeedDelta {
+  if (!seeds) throw new TypeError("applyDelta: a delta by seed index needs the run's CandidateSeeds");
+  let sparse: SeedDelta;
+  if (deltaA instanceof Float64Array) {
+    if (deltaA.length !== seeds.numCandidateSeeds) {
+      throw new RangeError(`applyDelta: dense delta has ${deltaA.length} entries for K = ${seeds.numCandidateSeeds}`);
+    }
+    sparse = diffAccumulated(new Float64Array(deltaA.length), deltaA);
+  } else {
+    sparse = deltaA;
+  }
+  if (sparse.seedIndices.length !== sparse.values.length)
+    throw new RangeError('applyDelta: seed indices and values differ in length');
+  return { keys: Array.from(sparse.seedIndices, (i) => seeds.key(i)), values: sparse.values };
 }

@@ -27,7 +27,8 @@ export interface LocalTrainOptions<B> {
   lr: number;
   /** Skip steps with |L+ - L-| above this. @default Infinity */
   gradClip?: number;
-  engine: PerturbEngine;
+  /** @default defaultPerturbEngine() */
+  engine?: PerturbEngine;
   /** Progress after each step. */
   onStep?: (step: number, result: ZoStepResult) => void;
 }

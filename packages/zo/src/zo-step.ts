@@ -13,6 +13,7 @@
  *   evaluates w + scale z itself (e.g. a model that perturbs each layer into scratch just before it
  *   runs), so a skipped step leaves the weights byte-identical; one regeneration for the update.
  */
+import { defaultPerturbEngine } from './create-perturb-engine';
 import type { ParameterSet } from './parameter-set';
 import type { PerturbEngine } from './perturb-engine';
 
@@ -27,8 +28,8 @@ export interface ZoStepOptions {
   lr: number;
   /** Skip the step when |L+ - L-| exceeds this (the official code's loss-difference clip). @default Infinity */
   gradClip?: number;
-  /** The engine that regenerates z. */
-  engine: PerturbEngine;
+  /** The engine that regenerates z. @default defaultPerturbEngine() (native where built) */
+  engine?: PerturbEngine;
 }
 
 export type ZoSkipReason = 'non-finite-loss' | 'grad-clip';
@@ -80,7 +81,8 @@ export async function zoStep(
   opts: ZoStepOptions,
 ): Promise<ZoStepResult> {
   assertStepOptions(opts);
-  const { seedIndex, key, eps, lr, gradClip, engine } = opts;
+  const { seedIndex, key, eps, lr, gradClip } = opts;
+  const engine = opts.engine ?? defaultPerturbEngine();
   axpyAll(params, engine, key, eps);
   let offsetFromBase = eps; // where the weights stand now, in units of z, so a failure can restore them
   let lossPlus: number;
@@ -113,7 +115,8 @@ export async function zoStepPerturbed(
   opts: ZoStepOptions,
 ): Promise<ZoStepResult> {
   assertStepOptions(opts);
-  const { seedIndex, key, eps, lr, gradClip, engine } = opts;
+  const { seedIndex, key, eps, lr, gradClip } = opts;
+  const engine = opts.engine ?? defaultPerturbEngine();
   const lossPlus = await lossAt({ key, scale: eps });
   const lossMinus = await lossAt({ key, scale: -eps });
   const { scalarGrad, skipReason } = estimateScalarGrad(lossPlus, lossMinus, eps, gradClip);

@@ -65,7 +65,7 @@ function relError(actual: Float32Array, expected: Float64Array, base: Float32Arr
 describe('replay equivalence', () => {
   it('w0 - lr * sum_i A[i] z_i equals the data-size-weighted average of the client models, over two rounds', async () => {
     const dataSizes = [10, 30, 60];
-    let A = new Float64Array(K);
+    let A: Float64Array = new Float64Array(K);
     const w0 = randomParams(sizes, 1);
     const global = w0.clone();
     for (let round = 0; round < 2; round++) {
