@@ -70,6 +70,23 @@ export function estimateScalarGrad(
   return { scalarGrad };
 }
 
+function stepResult(
+  seedIndex: number,
+  lossPlus: number,
+  lossMinus: number,
+  scalarGrad: number,
+  skipReason: ZoSkipReason | undefined,
+): ZoStepResult {
+  return {
+    seedIndex,
+    scalarGrad,
+    lossPlus,
+    lossMinus,
+    skipped: skipReason !== undefined,
+    ...(skipReason && { skipReason }),
+  };
+}
+
 function axpyAll(params: ParameterSet, engine: PerturbEngine, key: Uint32Array, scale: number): void {
   for (const t of params.tensors) engine.axpy(t.data, key, t.elementOffset, scale);
 }
@@ -98,14 +115,7 @@ export async function zoStep(
   }
   const { scalarGrad, skipReason } = estimateScalarGrad(lossPlus, lossMinus, eps, gradClip);
   axpyAll(params, engine, key, skipReason ? eps : eps - lr * scalarGrad);
-  return {
-    seedIndex,
-    scalarGrad,
-    lossPlus,
-    lossMinus,
-    skipped: skipReason !== undefined,
-    ...(skipReason && { skipReason }),
-  };
+  return stepResult(seedIndex, lossPlus, lossMinus, scalarGrad, skipReason);
 }
 
 /** ZO step whose loss evaluates w + scale z without modifying w; the update is one pass of -lr g. */
@@ -121,12 +131,5 @@ export async function zoStepPerturbed(
   const lossMinus = await lossAt({ key, scale: -eps });
   const { scalarGrad, skipReason } = estimateScalarGrad(lossPlus, lossMinus, eps, gradClip);
   if (!skipReason && scalarGrad !== 0 && lr !== 0) axpyAll(params, engine, key, -lr * scalarGrad);
-  return {
-    seedIndex,
-    scalarGrad,
-    lossPlus,
-    lossMinus,
-    skipped: skipReason !== undefined,
-    ...(skipReason && { skipReason }),
-  };
+  return stepResult(seedIndex, lossPlus, lossMinus, scalarGrad, skipReason);
 }
