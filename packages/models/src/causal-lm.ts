@@ -1,0 +1,181 @@
+/**
+ * A causal language model on TensorFlow.js whose trainable weights are a @fedkseed/zo ParameterSet: the ZO
+ * engine updates them in place, and every forward pass (optionally perturbed, w + scale z, without writing w)
+ * reads them from there.
+ */
+import { mkdir, writeFile, copyFile } from 'node:fs/promises';
+import * as path from 'node:path';
+
+import type * as tf from '@tensorflow/tfjs-core';
+import { defaultPerturbEngine, type ParameterSet, type PerturbEngine } from '@fedkseed/zo';
+
+import { gpt2Forward } from './gpt2';
+import { KvCache } from './kv-cache';
+import { llamaForward, type ForwardOptions } from './llama';
+import { toHfConfig, type ModelConfig } from './model-config';
+import { writeSafetensors } from './safetensors';
+import { TOKENIZER_FILES, type ModelTokenizer } from './tokenizer';
+import { WeightSource, type Perturbation } from './weight-source';
+
+/** Hugging Face's ignore index: labels equal to it do not count in the loss. */
+export const IGNORE_INDEX = -100;
+
+export interface Batch {
+  inputIds: number[][];
+  /** Same shape as inputIds; the loss predicts labels[b][t + 1] from position t, -100 ignored. */
+  labels: number[][];
+  attentionMask?: number[][];
+}
+
+export interface CausalLMOptions {
+  tokenizer?: ModelTokenizer;
+  /** Engine for perturbed forwards. @default defaultPerturbEngine() */
+  engine?: PerturbEngine;
+  /** The original config.json, carried over (unknown fields included) when saving. */
+  rawConfig?: Record<string, unknown>;
+  /** Directory whose tokenizer files are copied on save. */
+  sourceDir?: string;
+}
+
+export class CausalLM {
+  readonly tokenizer: ModelTokenizer | undefined;
+  private readonly engine: PerturbEngine;
+  private disposed = false;
+
+  constructor(
+    readonly config: ModelConfig,
+    private readonly params: ParameterSet,
+    private readonly options: CausalLMOptions = {},
+  ) {
+    this.tokenizer = options.tokenizer;
+    this.engine = options.engine ?? defaultPerturbEngine();
+  }
+
+  /** The trainable weights (checkpoint names and layouts, canonical order) for the ZO engine. */
+  parameters(): ParameterSet {
+    return this.params;
+  }
+
+  private checkIds(inputIds: number[][]): void {
+    if (this.disposed) throw new Error('CausalLM: the model was disposed');
+    if (inputIds.length === 0 || inputIds[0].length === 0)
+      throw new RangeError('inputIds must be a non-empty [batch][seq] array');
+    const t = inputIds[0].length;
+    for (const row of inputIds) {
+      if (row.length !== t)
+        throw new RangeError('inputIds rows must have equal lengths (pad them and pass an attentionMask)');
+      for (const id of row) {
+        if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize)
+          throw new RangeError(`token id ${id} is outside [0, ${this.config.vocabSize})`);
+      }
+    }
+  }
+
+  private forward(inputIds: number[][], opts: ForwardOptions, perturbation?: Perturbation): tf.Tensor3D {
+    const ws = new WeightSource(this.params, this.engine, perturbation);
+    return this.config.family === 'gpt2'
+      ? gpt2Forward(this.config, ws, inputIds, opts)
+      : llamaForward(this.config, ws, inputIds, opts);
+  }
+
+  /** Logits, row-major [batch, seq, vocab]. */
+  async logits(
+    inputIds: number[][],
+    opts: { attentionMask?: number[][]; perturbation?: Perturbation } = {},
+  ): Promise<Float32Array> {
+    this.checkIds(inputIds);
+    const out = this.forward(inputIds, { attentionMask: opts.attentionMask }, opts.perturbation);
+    try {
+      return (await out.data()) as Float32Array;
+    } finally {
+      out.dispose();
+    }
+  }
+
+  /** Mean next-token cross-entropy over labels that are not -100 (Hugging Face semantics); NaN if none count. */
+  async loss(batch: Batch, perturbation?: Perturbation): Promise<number> {
+    const { inputIds, labels } = batch;
+    if (labels.length !== inputIds.length || labels.some((row, b) => row.length !== inputIds[b].length)) {
+      throw new RangeError('labels must have the shape of inputIds');
+    }
+    const logits = await this.logits(inputIds, { attentionMask: batch.attentionMask, perturbation });
+    return crossEntropy(logits, labels, this.config.vocabSize);
+  }
+
+  /** Greedy decoding with a KV cache: the new tokens (without the prompt), stopping after `eos` if given. */
+  async generate(prompt: number[], opts: { maxNewTokens: number; eos?: number }): Promise<number[]> {
+    this.checkIds([prompt]);
+    const limit = this.config.maxPositions - prompt.length;
+    const steps = Math.min(opts.maxNewTokens, limit);
+    const cache = new KvCache(this.config.numLayers);
+    const out: number[] = [];
+    try {
+      let next = [prompt];
+      for (let i = 0; i < steps; i++) {
+        const logits = this.forward(next, { cache, lastOnly: true });
+        const row = (await logits.data()) as Float32Array;
+        logits.dispose();
+        const token = argmax(row);
+        out.push(token);
+        if (token === opts.eos) break;
+        next = [[token]];
+      }
+    } finally {
+      cache.dispose();
+    }
+    return out;
+  }
+
+  /** Writes config.json, model.safetensors (float32) and the tokenizer files in Hugging Face layout. */
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const tensors = new Map(this.params.tensors.map((t) => [t.name, { shape: t.shape, data: t.data }]));
+    await writeSafetensors(path.join(dir, 'model.safetensors'), tensors);
+    await writeFile(
+      path.join(dir, 'config.json'),
+      JSON.stringify(toHfConfig(this.config, this.options.rawConfig), null, 2) + '\n',
+    );
+    const source = this.options.sourceDir;
+    if (source && path.resolve(source) !== path.resolve(dir)) {
+      for (const f of TOKENIZER_FILES) {
+        await copyFile(path.join(source, f), path.join(dir, f)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        });
+      }
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+  }
+}
+
+/** Index of the largest value, the lowest index on ties. */
+export function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return best;
+}
+
+/** Mean over counted positions of -log softmax(logits[b, t])[labels[b][t + 1]], in float64. */
+export function crossEntropy(logits: Float32Array, labels: number[][], vocabSize: number): number {
+  const t = labels[0].length;
+  let total = 0;
+  let count = 0;
+  for (let b = 0; b < labels.length; b++) {
+    for (let i = 0; i + 1 < t; i++) {
+      const target = labels[b][i + 1];
+      if (target === IGNORE_INDEX) continue;
+      if (!Number.isInteger(target) || target < 0 || target >= vocabSize)
+        throw new RangeError(`label ${target} is outside [0, ${vocabSize})`);
+      const base = (b * t + i) * vocabSize;
+      let max = -Infinity;
+      for (let v = 0; v < vocabSize; v++) if (logits[base + v] > max) max = logits[base + v];
+      let sum = 0;
+      for (let v = 0; v < vocabSize; v++) sum += Math.exp(logits[base + v] - max);
+      total += Math.log(sum) + max - logits[base + target];
+      count++;
+    }
+  }
+  return count === 0 ? NaN : total / count;
+}

@@ -1,0 +1,38 @@
+/**
+ * @fedkseed/models: causal language models on TensorFlow.js for ZO fine-tuning. Hugging Face checkpoints in and
+ * out (LLaMA, Mistral, Qwen2, GPT-2); the weights are a @fedkseed/zo ParameterSet the ZO engine updates in place.
+ *
+ * @example
+ * ```ts
+ * import { selectBackend, loadPretrained } from '@fedkseed/models';
+ * import { zoStepPerturbed, CandidateSeeds } from '@fedkseed/zo';
+ *
+ * await selectBackend('auto', console.log);
+ * const model = await loadPretrained('./my-model');
+ * const seeds = new CandidateSeeds(42n, 4096);
+ * const batch = { inputIds: [[1, 2, 3]], labels: [[-100, 2, 3]] };
+ * await zoStepPerturbed(model.parameters(), (p) => model.loss(batch, p), { seedIndex: 7, key: seeds.key(7), eps: 5e-4, lr: 3e-7 });
+ * await model.save('./tuned');
+ * ```
+ */
+export { selectBackend, parseBackendPreference, type BackendPreference, type BackendSelection } from './backend';
+export { loadPretrained, parameterShapes, type LoadOptions } from './load-pretrained';
+export { CausalLM, IGNORE_INDEX, crossEntropy, argmax, type Batch, type CausalLMOptions } from './causal-lm';
+export { createRandomModel } from './random-model';
+export {
+  parseModelConfig,
+  toHfConfig,
+  ConfigError,
+  type ModelConfig,
+  type LlamaConfig,
+  type Gpt2Config,
+} from './model-config';
+export { ModelTokenizer } from './tokenizer';
+export {
+  CheckpointError,
+  readSafetensorsHeader,
+  writeSafetensors,
+  decodeTensorData,
+  type SafetensorsDtype,
+} from './safetensors';
+export { type Perturbation } from './weight-source';

@@ -1,0 +1,87 @@
+/**
+ * The model's tokenizer: `tokenizer.json` (Hugging Face tokenizers format) through @huggingface/tokenizers, with
+ * `tokenizer_config.json`'s special tokens where present. Implements @fedkseed/data's TextTokenizer shape.
+ */
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+
+import type { Tokenizer as TokenizerClass } from '@huggingface/tokenizers' with { 'resolution-mode': 'import' };
+
+import { CheckpointError } from './safetensors';
+
+// The package ships a CommonJS build for Node; its type declarations are ESM-only, hence the type-only import.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Tokenizer } = require('@huggingface/tokenizers') as { Tokenizer: typeof TokenizerClass };
+
+/** Files carried over unchanged when a model is saved. */
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
+
+function tokenName(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string')
+    return (v as { content: string }).content;
+  return undefined;
+}
+
+export class ModelTokenizer {
+  readonly bosTokenId: number | undefined;
+  readonly eosTokenId: number | undefined;
+  readonly padTokenId: number | undefined;
+
+  private constructor(
+    private readonly tokenizer: TokenizerClass,
+    config: Record<string, unknown>,
+    fallback: { bosTokenId?: number; eosTokenId?: number },
+  ) {
+    const id = (field: string) => {
+      const name = tokenName(config[field]);
+      return name === undefined ? undefined : tokenizer.token_to_id(name);
+    };
+    this.bosTokenId = id('bos_token') ?? fallback.bosTokenId;
+    this.eosTokenId = id('eos_token') ?? fallback.eosTokenId;
+    this.padTokenId = id('pad_token');
+  }
+
+  /** The tokenizer of a checkpoint directory, or undefined when it has no tokenizer.json. */
+  static async fromDirectory(
+    dir: string,
+    fallback: { bosTokenId?: number; eosTokenId?: number } = {},
+  ): Promise<ModelTokenizer | undefined> {
+    const file = path.join(dir, 'tokenizer.json');
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(file, 'utf8'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new CheckpointError(`cannot read tokenizer (${(err as Error).message})`, file, undefined, { cause: err });
+    }
+    let config: Record<string, unknown> = {};
+    try {
+      config = JSON.parse(await readFile(path.join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new CheckpointError(
+          `cannot read (${(err as Error).message})`,
+          path.join(dir, 'tokenizer_config.json'),
+          undefined,
+          { cause: err },
+        );
+      }
+    }
+    try {
+      return new ModelTokenizer(new Tokenizer(json as object, config), config, fallback);
+    } catch (err) {
+      throw new CheckpointError(`unsupported tokenizer (${(err as Error).message})`, file, undefined, { cause: err });
+    }
+  }
+
+  /** Token ids, with the special tokens the tokenizer's post-processor adds (e.g. BOS). */
+  encode(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? true }).ids;
+  }
+
+  decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return ''; // the library refuses an empty list
+    return this.tokenizer.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? true });
+  }
+}
