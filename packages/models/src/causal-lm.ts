@@ -98,8 +98,24 @@ export class CausalLM {
     if (labels.length !== inputIds.length || labels.some((row, b) => row.length !== inputIds[b].length)) {
       throw new RangeError('labels must have the shape of inputIds');
     }
-    const logits = await this.logits(inputIds, { attentionMask: batch.attentionMask, perturbation });
-    return crossEntropy(logits, labels, this.config.vocabSize);
+    this.checkIds(inputIds);
+    const t = inputIds[0].length;
+    const positions: number[] = [];
+    const targets: number[] = [];
+    labels.forEach((row, b) => {
+      for (let i = 0; i + 1 < t; i++) {
+        if (row[i + 1] === IGNORE_INDEX) continue;
+        positions.push(b * t + i);
+        targets.push(row[i + 1]);
+      }
+    });
+    if (positions.length === 0) return NaN;
+    const out = this.forward(inputIds, { attentionMask: batch.attentionMask, positions }, perturbation);
+    try {
+      return crossEntropy((await out.data()) as Float32Array, [[IGNORE_INDEX, ...targets]], this.config.vocabSize);
+    } finally {
+      out.dispose();
+    }
   }
 
   /** Greedy decoding with a KV cache: the new tokens (without the prompt), stopping after `eos` if given. */

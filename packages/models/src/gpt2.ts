@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { attention, attentionMaskTensor, geluNew, layerNorm, linear } from './layers';
-import type { ForwardOptions } from './llama';
+import { outputPositions, type ForwardOptions } from './llama';
 import type { Gpt2Config } from './model-config';
 import type { WeightSource } from './weight-source';
 
@@ -85,10 +85,20 @@ export function gpt2Forward(
   }
   if (opts.cache) opts.cache.length += t;
   mask.dispose();
+  const positions = outputPositions(b, t, opts);
   const logits = tf.tidy(() => {
-    const last = opts.lastOnly ? tf.slice(x, [0, t - 1, 0], [-1, 1, -1]) : x;
-    const n = layerNorm(last, ws.raw('transformer.ln_f.weight'), ws.raw('transformer.ln_f.bias'), cfg.layerNormEps);
-    return linear(n, ws.transposed('transformer.wte.weight')) as tf.Tensor3D;
+    const rows = positions
+      ? tf.gather(tf.reshape(x, [b * t, h]), tf.tensor1d(positions, 'int32'))
+      : tf.reshape(x, [b * t, h]);
+    const n = layerNorm(rows, ws.raw('transformer.ln_f.weight'), ws.raw('transformer.ln_f.bias'), cfg.layerNormEps);
+    // logits = n wte^T, computed as (wte n^T)^T: the stored [V, H] matrix times a small transpose, no weight transpose.
+    const out = tf.transpose(tf.matMul(ws.raw('transformer.wte.weight') as tf.Tensor2D, tf.transpose(n)));
+    const shape: [number, number, number] = opts.lastOnly
+      ? [b, 1, cfg.vocabSize]
+      : positions
+        ? [1, positions.length, cfg.vocabSize]
+        : [b, t, cfg.vocabSize];
+    return tf.reshape(out, shape) as tf.Tensor3D;
   });
   x.dispose();
   return logits;

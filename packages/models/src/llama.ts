@@ -23,6 +23,17 @@ export interface ForwardOptions {
   cache?: KvCache;
   /** Only the last position's logits ([B, 1, V]). */
   lastOnly?: boolean;
+  /**
+   * Only these positions' logits, as flat indices b * T + t, returned as [1, n, V]: the loss needs the head
+   * only where a label counts.
+   */
+  positions?: number[];
+}
+
+/** The flat token positions whose logits a forward returns (undefined: all of them). */
+export function outputPositions(batch: number, t: number, opts: ForwardOptions): number[] | undefined {
+  if (opts.lastOnly) return Array.from({ length: batch }, (_, b) => b * t + t - 1);
+  return opts.positions;
 }
 
 /** Parameter names and shapes of a LLaMA-family model. */
@@ -172,17 +183,18 @@ export function llamaForward(
   }
   if (cache) cache.length += t;
   for (const m of [cos, sin, ...masks]) m.dispose();
+  const positions = outputPositions(batch, t, opts);
   const logits = tf.tidy(() => {
-    const cols = opts.lastOnly
-      ? tf.concat(
-          Array.from({ length: batch }, (_, b) => tf.slice(xT, [0, b * t + t - 1], [-1, 1])),
-          1,
-        )
-      : xT;
-    const n = rmsNormCols(cols as tf.Tensor2D, ws.raw('model.norm.weight'), cfg.rmsNormEps);
+    const cols = positions ? (tf.gather(xT, tf.tensor1d(positions, 'int32'), 1) as tf.Tensor2D) : xT;
+    const n = rmsNormCols(cols, ws.raw('model.norm.weight'), cfg.rmsNormEps);
     const head = cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-    const logitsT = projCols(ws.raw(head), n); // [V, columns]
-    return tf.reshape(tf.transpose(logitsT), [batch, opts.lastOnly ? 1 : t, cfg.vocabSize]) as tf.Tensor3D;
+    const rows = tf.transpose(projCols(ws.raw(head), n)); // [columns, V]
+    const shape: [number, number, number] = opts.lastOnly
+      ? [batch, 1, cfg.vocabSize]
+      : positions
+        ? [1, positions.length, cfg.vocabSize]
+        : [batch, t, cfg.vocabSize];
+    return tf.reshape(rows, shape) as tf.Tensor3D;
   });
   xT.dispose();
   return logits;
