@@ -1,0 +1,241 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { credentials, type Metadata, Server, ServerCredentials, type ServiceError, status } from '@grpc/grpc-js';
+import {
+  AggregationWeighting,
+  type AggregatorServiceServer,
+  AggregatorServiceClient,
+  AggregatorServiceService,
+  bearerMetadata,
+  bearerToken,
+  ERROR_REASON_STATUS,
+  errorDetailMetadata,
+  ErrorReason,
+  type GetRunStateResponse,
+  GetTaskResponse,
+  readErrorDetail,
+  RoundStatus,
+  RunStatus,
+  type ScalarGradient,
+  SeedSampling,
+  SubmitScalarGradientsRequest,
+  TaskStatus,
+} from './index';
+
+const K = 4096;
+const TAU = 200;
+
+/** Deterministic pseudo-random numbers (mulberry32), so the measured sizes are reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+function randomPairs(count: number, seed: number): ScalarGradient[] {
+  const next = rng(seed);
+  return Array.from({ length: count }, () => ({
+    seedIndex: Math.floor(next() * K),
+    scalarGrad: Math.fround((next() - 0.5) * 40),
+  }));
+}
+
+describe('SubmitScalarGradientsRequest on the wire', () => {
+  it('round-trips 200 pairs bit for bit in about 2 KB', () => {
+    const request: SubmitScalarGradientsRequest = {
+      round: 1234,
+      modelVersion: 1233,
+      scalarGradients: randomPairs(TAU, 1),
+      localStepsRun: TAU,
+      skippedSteps: 0,
+      meanLocalLoss: Math.fround(2.3456),
+      trainDurationMs: 95_000,
+    };
+    const bytes = SubmitScalarGradientsRequest.encode(request).finish();
+    expect(SubmitScalarGradientsRequest.decode(bytes)).toEqual(request);
+    // Per pair: field tag + length (2) + seed index tag + varint (1 + 1..2) + float tag + 4 bytes = 9..10 bytes.
+    console.log(`SubmitScalarGradientsRequest, ${TAU} pairs at K=${K}: ${bytes.length} bytes`);
+    expect(bytes.length).toBeGreaterThan(TAU * 9);
+    expect(bytes.length).toBeLessThanOrEqual(TAU * 10 + 32);
+  });
+});
+
+describe('GetTaskResponse on the wire', () => {
+  /** A catch-up of one round: the distinct seeds 10 clients x tau uniform draws touched. */
+  function oneRoundDelta(): { indices: number[]; values: number[] } {
+    const touched = new Set(randomPairs(10 * TAU, 2).map((p) => p.seedIndex));
+    const indices = [...touched].sort((a, b) => a - b);
+    const next = rng(3);
+    return { indices, values: indices.map(() => Math.fround((next() - 0.5) * 4)) };
+  }
+
+  function task(catchUp: GetTaskResponse['catchUp']): GetTaskResponse {
+    return {
+      status: TaskStatus.TASK_STATUS_TRAIN,
+      round: 1234,
+      modelVersion: 1233,
+      deadlineUnixMs: 1_767_225_600_000n,
+      deadlineInMs: 300_000,
+      retryAfterMs: 0,
+      localSteps: TAU,
+      eps: 5e-4,
+      lr: 3e-7,
+      seedDistribution: {
+        samplingSeed: 0xfedcba9876543210n,
+        distribution: { $case: 'assigned', assigned: { seedIndices: randomPairs(TAU, 4).map((p) => p.seedIndex) } },
+      },
+      catchUp,
+      fingerprint: { version: 1233, scheme: 'philox-proj-v1', projections: [0.125, -3.5, 17.25, 1e-3] },
+    };
+  }
+
+  it('carries a sparse one-round catch-up in under 10 KB and decodes it exactly', () => {
+    const { indices, values } = oneRoundDelta();
+    const seedIndexGaps = indices.map((v, j) => (j === 0 ? v : v - indices[j - 1]));
+    const response = task({
+      fromVersion: 1232,
+      toVersion: 1233,
+      encoding: { $case: 'sparse', sparse: { seedIndexGaps, values } },
+    });
+    const bytes = GetTaskResponse.encode(response).finish();
+    expect(GetTaskResponse.decode(bytes)).toEqual(response);
+    console.log(
+      `GetTaskResponse, sparse catch-up of ${indices.length} seeds + ${TAU} assigned seeds: ${bytes.length} bytes`,
+    );
+    expect(bytes.length).toBeLessThan(10_000);
+  });
+
+  it('carries a dense catch-up in K * 4 bytes plus the task', () => {
+    const dense = new Array<number>(K).fill(0);
+    const { indices, values } = oneRoundDelta();
+    indices.forEach((i, j) => (dense[i] = values[j]));
+    const response = task({ fromVersion: 0, toVersion: 1233, encoding: { $case: 'dense', dense: { values: dense } } });
+    const bytes = GetTaskResponse.encode(response).finish();
+    expect(GetTaskResponse.decode(bytes)).toEqual(response);
+    console.log(`GetTaskResponse, dense catch-up (K=${K}) + ${TAU} assigned seeds: ${bytes.length} bytes`);
+    expect(bytes.length).toBeGreaterThan(K * 4);
+    expect(bytes.length).toBeLessThan(K * 4 + 1_000);
+  });
+});
+
+describe('generated code', () => {
+  it('is marked as generated in every file', () => {
+    const dir = path.join(__dirname, 'generated', 'fedkseed', 'v1');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    expect(files).toHaveLength(7);
+    for (const file of files) {
+      expect(fs.readFileSync(path.join(dir, file), 'utf8')).toMatch(
+        /^\/\/ Code generated by protoc-gen-ts_proto\. DO NOT EDIT\.\n/,
+      );
+    }
+  });
+});
+
+describe('AggregatorService over grpc-js', () => {
+  const runSeed = 0xffff_ffff_ffff_fff1n; // above 2^63: survives only as a uint64/bigint end to end
+  const accumulated = [0.5, -1.25, 1e-12, Number.MAX_VALUE];
+  let server: Server;
+  let client: AggregatorServiceClient;
+  let seenToken: string | undefined;
+
+  const unimplemented = (_call: unknown, callback: (err: Partial<ServiceError>) => void) =>
+    callback({ code: status.UNIMPLEMENTED, details: 'not in this stub' });
+  const implementation: AggregatorServiceServer = {
+    registerClient: unimplemented,
+    getTask: unimplemented,
+    submitScalarGradients: (call, callback) => {
+      callback({
+        code: ERROR_REASON_STATUS[ErrorReason.DUPLICATE_SUBMISSION],
+        details: `another upload is recorded for round ${call.request.round}`,
+        metadata: errorDetailMetadata({
+          reason: ErrorReason.DUPLICATE_SUBMISSION,
+          metadata: { round: String(call.request.round) },
+        }),
+      });
+    },
+    getRunState: (call, callback) => {
+      seenToken = bearerToken(call.metadata);
+      callback(null, {
+        run: {
+          runId: 'test-run',
+          numCandidateSeeds: accumulated.length,
+          runSeed,
+          lr: 3e-7,
+          eps: 5e-4,
+          localSteps: TAU,
+          batchSize: 1,
+          maxSequenceLength: 1024,
+          gradClip: 0,
+          seedSampling: SeedSampling.SEED_SAMPLING_IMPORTANCE,
+          aggregationWeighting: AggregationWeighting.AGGREGATION_WEIGHTING_DATA_SIZE,
+          baseModelId: 'tiny@main',
+          totalRounds: 40,
+          allowLossyCatchUp: false,
+        },
+        modelVersion: 7,
+        accumulated: call.request.omitAccumulated ? [] : accumulated,
+        currentRound: 8,
+        roundStatus: RoundStatus.ROUND_STATUS_OPEN,
+        runStatus: RunStatus.RUN_STATUS_RUNNING,
+      });
+    },
+  };
+
+  beforeAll(async () => {
+    server = new Server();
+    server.addService(AggregatorServiceService, implementation);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('localhost:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    client = new AggregatorServiceClient(`localhost:${port}`, credentials.createInsecure());
+  });
+
+  afterAll(async () => {
+    client.close();
+    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  });
+
+  it('serves GetRunState through the generated client, with the bearer token and a uint64 run seed', async () => {
+    const response = await new Promise<GetRunStateResponse>((resolve, reject) =>
+      client.getRunState({ omitAccumulated: false }, bearerMetadata('tok-123'), (err, res) =>
+        err ? reject(err) : resolve(res),
+      ),
+    );
+    expect(seenToken).toBe('tok-123');
+    expect(response.run?.runSeed).toBe(runSeed);
+    expect(typeof response.run?.runSeed).toBe('bigint');
+    expect(response.run?.seedSampling).toBe(SeedSampling.SEED_SAMPLING_IMPORTANCE);
+    expect(response.accumulated).toEqual(accumulated);
+    expect(response.modelVersion).toBe(7);
+    expect(response.roundStatus).toBe(RoundStatus.ROUND_STATUS_OPEN);
+    expect(response.fingerprint).toBeUndefined();
+  });
+
+  it('carries the status code and the ErrorDetail reason of a failed call', async () => {
+    const err = await new Promise<ServiceError>((resolve, reject) =>
+      client.submitScalarGradients(
+        {
+          round: 9,
+          modelVersion: 8,
+          scalarGradients: randomPairs(3, 5),
+          localStepsRun: 3,
+          skippedSteps: 0,
+          meanLocalLoss: 1,
+          trainDurationMs: 10,
+        },
+        bearerMetadata('tok-123'),
+        (e) => (e ? resolve(e) : reject(new Error('expected an error'))),
+      ),
+    );
+    expect(err.code).toBe(status.ALREADY_EXISTS);
+    expect(readErrorDetail(err.metadata as Metadata)).toEqual({
+      reason: 'DUPLICATE_SUBMISSION',
+      metadata: { round: '9' },
+    });
+  });
+});
