@@ -34,3 +34,10 @@ export { SeedSampler, type SeedSamplerOptions } from './seed-sampler';
 export { localTrain, type BatchSource, type LocalTrainOptions, type LocalTrainResult } from './local-train';
 export { aggregateRound, type ClientUpload, type RoundAggregate } from './aggregate-round';
 export { applyDelta, diffAccumulated, type KeyedSeedDelta, type SeedDelta } from './apply-delta';
+export {
+  modelFingerprint,
+  fingerprintDistance,
+  FINGERPRINT_SCHEME,
+  FINGERPRINT_RUN_SEED,
+  type ModelFingerprint,
+} from './model-fingerprint';

@@ -1,0 +1,51 @@
+--[[
+  accept-upload: accept one client's upload for round r, at most once per (round, client). Guards, in order:
+  the round exists; a stored upload of the client makes a byte-identical repeat a 'duplicate' (whatever the
+  status, so a retry after a lost reply learns that it counted) and anything else DUPLICATE_SUBMISSION; the
+  round is collecting and not past its deadline; the client is registered and selected.
+
+  KEYS[1]  run hash
+  KEYS[2]  round hash of r
+  KEYS[3]  participants set of r
+  KEYS[4]  uploads hash of r
+  KEYS[5]  clients hash
+  ARGV[1]  r
+  ARGV[2]  clientId
+  ARGV[3]  upload payload (binary, see codec.ts)
+  ARGV[4]  nowMs: Unix epoch ms, or '' to use the Redis server clock
+
+  Returns
+    {1, numUploads, numParticipants}  accepted
+    {0, numUploads, numParticipants}  duplicate (nothing written)
+    {-1}                              RUN_NOT_INITIALIZED
+    {-7, version}                     ROUND_NOT_OPEN
+    {-10}                             DUPLICATE_SUBMISSION
+    {-8, why}                         ROUND_CLOSED: why is the status or 'deadline passed'
+    {-4}                              UNKNOWN_CLIENT
+    {-9}                              NOT_SELECTED
+]]
+local function now_ms(arg)
+  if arg ~= '' then return tonumber(arg) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local version = redis.call('HGET', KEYS[1], 'version')
+if not version then return {-1} end
+local round = redis.call('HMGET', KEYS[2], 'status', 'deadlineMs')
+local status, deadline = round[1], round[2]
+if not status then return {-7, version} end
+
+local stored = redis.call('HGET', KEYS[4], ARGV[2])
+if stored then
+  if stored ~= ARGV[3] then return {-10} end
+  return {0, redis.call('HLEN', KEYS[4]), redis.call('SCARD', KEYS[3])}
+end
+
+if status ~= 'collecting' then return {-8, status} end
+if now_ms(ARGV[4]) > tonumber(deadline) then return {-8, 'deadline passed'} end
+if redis.call('HEXISTS', KEYS[5], ARGV[2]) == 0 then return {-4} end
+if redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 0 then return {-9} end
+
+redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
+return {1, redis.call('HLEN', KEYS[4]), redis.call('SCARD', KEYS[3])}

@@ -1,0 +1,62 @@
+/**
+ * Every Redis key of a run, and nothing else names one. All keys share the hash tag `{runId}`, so a Redis
+ * Cluster keeps a run on one slot and its Lua scripts and MULTI blocks may touch any of them.
+ *
+ *   <prefix>fedkseed:{runId}:run                 hash   config (canonical JSON), createdAtMs, version
+ *   <prefix>fedkseed:{runId}:accumulated         string A: K float64 LE (8K bytes)
+ *   <prefix>fedkseed:{runId}:clients             hash   clientId -> canonical client record JSON
+ *   <prefix>fedkseed:{runId}:round:<r>           hash   status, deadlineMs, samplingSeed, openedAtMs,
+ *                                                       [probabilities (K float64 LE)], [closerId,
+ *                                                       leaseExpiresAtMs], [closedAtMs]
+ *   <prefix>fedkseed:{runId}:round:<r>:participants  set  selected client ids
+ *   <prefix>fedkseed:{runId}:round:<r>:uploads   hash   clientId -> upload payload (codec.ts)
+ *   <prefix>fedkseed:{runId}:deltas              hash   round -> the round's delta of A (codec.ts)
+ *   <prefix>fedkseed:{runId}:seed-stats          hash   rev, sums, counts (K float64 LE each), lastRound
+ *   <prefix>fedkseed:{runId}:seed-stats:rounds   set    rounds already recorded in seed-stats
+ */
+
+/** Run ids become part of key names: keep them to a safe alphabet (no braces, which would break the tag). */
+const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+export class RunKeys {
+  /** `<prefix>fedkseed:{runId}:`, the start of every key of the run. */
+  readonly base: string;
+  readonly run: string;
+  readonly accumulated: string;
+  readonly clients: string;
+  readonly deltas: string;
+  readonly seedStats: string;
+  readonly seedStatsRounds: string;
+
+  constructor(
+    readonly runId: string,
+    readonly keyPrefix = '',
+  ) {
+    if (!RUN_ID_PATTERN.test(runId))
+      throw new RangeError(`runId must match ${RUN_ID_PATTERN}, got ${JSON.stringify(runId)}`);
+    this.base = `${keyPrefix}fedkseed:{${runId}}:`;
+    this.run = `${this.base}run`;
+    this.accumulated = `${this.base}accumulated`;
+    this.clients = `${this.base}clients`;
+    this.deltas = `${this.base}deltas`;
+    this.seedStats = `${this.base}seed-stats`;
+    this.seedStatsRounds = `${this.base}seed-stats:rounds`;
+  }
+
+  round(round: number): string {
+    return `${this.base}round:${round}`;
+  }
+
+  participants(round: number): string {
+    return `${this.base}round:${round}:participants`;
+  }
+
+  uploads(round: number): string {
+    return `${this.base}round:${round}:uploads`;
+  }
+
+  /** A SCAN MATCH pattern for every key of the run (glob metacharacters of the prefix escaped). */
+  scanPattern(): string {
+    return `${this.base.replace(/[*?[\]\\]/g, '\\$&')}*`;
+  }
+}

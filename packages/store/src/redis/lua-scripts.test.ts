@@ -1,0 +1,30 @@
+import { loadLuaScripts, SCRIPT_NAMES } from './lua-scripts';
+import { FAILURE_REASONS } from './script-reply';
+
+describe('Lua scripts', () => {
+  const scripts = [...loadLuaScripts().values()];
+
+  it('exist once each, named <name>-<numKeys>.lua', () => {
+    expect(scripts.map((s) => s.name)).toEqual([...SCRIPT_NAMES]);
+  });
+
+  it.each(scripts.map((s) => [s.file, s] as const))('%s documents its keys, arguments and replies', (_, s) => {
+    const header = /^--\[\[([\s\S]*?)\]\]/.exec(s.lua)?.[1];
+    expect(header).toBeDefined();
+    const body = s.lua.slice(s.lua.indexOf(']]') + 2);
+    for (let i = 1; i <= s.numberOfKeys; i++) expect(header).toContain(`KEYS[${i}]`);
+    expect(header).not.toContain(`KEYS[${s.numberOfKeys + 1}]`);
+    const usedKeys = [...body.matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1]));
+    expect(Math.max(...usedKeys)).toBeLessThanOrEqual(s.numberOfKeys);
+    const usedArgs = [...body.matchAll(/ARGV\[(\d+)\]/g)].map((m) => Number(m[1]));
+    for (const a of new Set(usedArgs)) expect(header).toMatch(new RegExp(`ARGV\\[${a}(\\.\\.)?\\]`));
+    expect(header).toContain('Returns');
+    // Every failure code the body can return is documented and known to the translator.
+    for (const m of body.matchAll(/return \{(-\d+)/g)) {
+      const code = Number(m[1]);
+      expect(FAILURE_REASONS.has(code)).toBe(true);
+      expect(header).toContain(`{${code}`);
+      expect(header).toContain(FAILURE_REASONS.get(code));
+    }
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * The store's Lua scripts, one atomic state transition each, kept as `packages/store/lua/<name>-<numKeys>.lua`
+ * (outside src so that the same relative path works from src/ under ts-jest and from dist/ once built; the
+ * package ships the folder). The number of keys is read from the file name, the single place it is stated.
+ *
+ * Scripts are registered with `defineCommand`, so ioredis sends EVALSHA and falls back to EVAL when the
+ * server does not know the script (after a restart or SCRIPT FLUSH). They are called through the Buffer
+ * variant, so binary replies and arguments cross unchanged.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+import type { Cluster, Redis } from 'ioredis';
+
+/** `packages/store/lua`, from src/redis or dist/redis alike. */
+export const LUA_DIR = path.join(__dirname, '..', '..', 'lua');
+
+export const SCRIPT_NAMES = [
+  'init-run',
+  'register-client',
+  'open-round',
+  'accept-upload',
+  'begin-close',
+  'commit-close',
+  'record-seed-stats',
+] as const;
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+export interface LuaScript {
+  name: ScriptName;
+  file: string;
+  numberOfKeys: number;
+  lua: string;
+}
+
+let cached: Map<ScriptName, LuaScript> | undefined;
+
+/** Reads every script once per process; throws if one is missing or misnamed. */
+export function loadLuaScripts(dir = LUA_DIR): Map<ScriptName, LuaScript> {
+  if (cached && dir === LUA_DIR) return cached;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.lua'));
+  const scripts = new Map<ScriptName, LuaScript>();
+  for (const name of SCRIPT_NAMES) {
+    const matches = files.filter((f) => new RegExp(`^${name}-\\d+\\.lua$`).test(f));
+    if (matches.length !== 1) throw new Error(`expected one ${name}-<numKeys>.lua in ${dir}, found ${matches.length}`);
+    const file = matches[0];
+    const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)![1]);
+    scripts.set(name, { name, file, numberOfKeys, lua: readFileSync(path.join(dir, file), 'utf8') });
+  }
+  if (dir === LUA_DIR) cached = scripts;
+  return scripts;
+}
+
+export type ScriptArg = string | Buffer | number;
+/** Runs one script: keys (exactly its numberOfKeys) then arguments; resolves to the raw (Buffer) reply. */
+export type ScriptRunner = (keys: readonly string[], args: readonly ScriptArg[]) => Promise<unknown>;
+
+const commandName = (name: ScriptName) => `fedkseed_${name.replace(/-/g, '_')}`;
+
+type CommandHost = Record<string, ((...args: ScriptArg[]) => Promise<unknown>) | undefined>;
+
+/** Defines every script on the connection (once per connection) and returns a runner per script. */
+export function defineScripts(redis: Redis | Cluster): Record<ScriptName, ScriptRunner> {
+  const host = redis as unknown as CommandHost;
+  const runners = {} as Record<ScriptName, ScriptRunner>;
+  for (const script of loadLuaScripts().values()) {
+    const name = commandName(script.name);
+    if (typeof host[`${name}Buffer`] !== 'function')
+      redis.defineCommand(name, { lua: script.lua, numberOfKeys: script.numberOfKeys });
+    runners[script.name] = (keys, args) => {
+      if (keys.length !== script.numberOfKeys)
+        throw new Error(`${script.file} takes ${script.numberOfKeys} keys, got ${keys.length}`);
+      return host[`${name}Buffer`]!.call(redis, ...keys, ...args);
+    };
+  }
+  return runners;
+}

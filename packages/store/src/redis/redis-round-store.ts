@@ -1,0 +1,328 @@
+/**
+ * The distributed store: Redis through ioredis. Every transition that must not be lost or counted twice is
+ * one Lua script (lua/*.lua); reads that must be consistent are one MULTI. Lua only compares and moves
+ * bytes (codec.ts); arithmetic stays in TypeScript (@fedkseed/zo). Several aggregator replicas may share a
+ * run: the scripts decide who closes a round, and by default every replica reads time from the Redis
+ * server (TIME inside the scripts), so leases and deadlines do not depend on the replicas' clocks.
+ */
+import type { ScalarGradient } from '@fedkseed/zo';
+import { Redis, type ChainableCommander, type Cluster } from 'ioredis';
+
+import { decodeDelta, decodeFloat64Vector, decodeUpload } from '../codec';
+import { isStoreError, storeError } from '../errors';
+import type {
+  AcceptUploadResult,
+  AccumulatedSnapshot,
+  ClientRecord,
+  ClientRegistration,
+  CloseLease,
+  CommitCloseInput,
+  CommitCloseResult,
+  DeltasSince,
+  InitRunResult,
+  OpenRoundInput,
+  RecordScalarsResult,
+  RegisterClientResult,
+  RoundInfo,
+  RoundStore,
+  SeedStats,
+  StoredUpload,
+  UploadInput,
+} from '../round-store';
+import {
+  clientWeight,
+  decodeRunConfig,
+  encodeRunConfig,
+  resolveRunConfig,
+  type ResolvedRunConfig,
+  type RunConfig,
+  type RunConfigInput,
+} from '../run-config';
+import { addRoundScalars, initialSeedStats } from '../seed-stats';
+import { canonicalDump, roundInfoOf } from '../snapshot';
+import {
+  checkId,
+  checkLease,
+  checkRound,
+  decodeClient,
+  prepareClient,
+  prepareCommit,
+  prepareOpenRound,
+  prepareUpload,
+} from '../validate';
+import { RunKeys } from './keys';
+import { defineScripts, type ScriptName, type ScriptRunner } from './lua-scripts';
+import { execMulti, parseRound, readSnapshot, type Hash } from './redis-reads';
+import { translateScriptReply } from './script-reply';
+
+export interface RedisRoundStoreOptions {
+  /** A connection to share (the store never closes it) or a URL to connect to (closed by `close()`).
+   *  @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' */
+  redis?: Redis | Cluster | string;
+  /** The run this store reads and writes; part of every key, as the hash tag. Characters: [A-Za-z0-9._-]. */
+  runId: string;
+  /** Prepended to every key (e.g. a tenant or a test's unique prefix). @default '' */
+  keyPrefix?: string;
+  /** Source of time (Unix epoch ms) for deadlines, leases and timestamps.
+   *  @default the Redis server's clock, shared by every replica */
+  clock?: () => number;
+  /** Attempts of the compare-and-set in `recordRoundScalars` before CONCURRENT_UPDATE. @default 16 */
+  maxCasAttempts?: number;
+}
+
+export class RedisRoundStore implements RoundStore {
+  readonly keys: RunKeys;
+  private readonly redis: Redis | Cluster;
+  private readonly ownsConnection: boolean;
+  private readonly scripts: Record<ScriptName, ScriptRunner>;
+  private readonly clock: (() => number) | undefined;
+  private readonly maxCasAttempts: number;
+  /** The run config never changes once stored, so one read serves the store's lifetime. */
+  private config: ResolvedRunConfig | undefined;
+
+  constructor(options: RedisRoundStoreOptions) {
+    this.keys = new RunKeys(options.runId, options.keyPrefix);
+    const target = options.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    this.ownsConnection = typeof target === 'string';
+    this.redis = typeof target === 'string' ? new Redis(target) : target;
+    this.scripts = defineScripts(this.redis);
+    this.clock = options.clock;
+    this.maxCasAttempts = options.maxCasAttempts ?? 16;
+  }
+
+  /** '' tells a script to read the Redis server clock. */
+  private now(): string {
+    return this.clock ? String(Math.floor(this.clock())) : '';
+  }
+
+  private async runScript(name: ScriptName, keys: string[], args: (string | Buffer | number)[], context = {}) {
+    return translateScriptReply(name, await this.scripts[name](keys, args), context);
+  }
+
+  private multi(build: (m: ChainableCommander) => void): Promise<unknown[]> {
+    return execMulti(this.redis, build);
+  }
+
+  private async requireRun(): Promise<ResolvedRunConfig> {
+    if (this.config) return this.config;
+    const json = await this.redis.hget(this.keys.run, 'config');
+    if (json === null) throw storeError('RUN_NOT_INITIALIZED');
+    this.config = resolveRunConfig(decodeRunConfig(json, 0));
+    return this.config;
+  }
+
+  async initRun(input: RunConfigInput): Promise<InitRunResult> {
+    const config = resolveRunConfig(input);
+    const json = encodeRunConfig(config);
+    const reply = await this.runScript(
+      'init-run',
+      [this.keys.run, this.keys.accumulated],
+      [json, this.now(), 8 * config.numCandidateSeeds],
+    );
+    this.config = config;
+    return { status: reply.code === 1 ? 'created' : 'existing', run: decodeRunConfig(json, reply.int(0)) };
+  }
+
+  async getRun(): Promise<RunConfig | undefined> {
+    const [json, createdAtMs] = await this.redis.hmget(this.keys.run, 'config', 'createdAtMs');
+    return json === null ? undefined : decodeRunConfig(json, Number(createdAtMs));
+  }
+
+  async registerClient(client: ClientRegistration): Promise<RegisterClientResult> {
+    await this.requireRun();
+    const { record, json } = prepareClient(client);
+    const reply = await this.runScript('register-client', [this.keys.run, this.keys.clients], [record.clientId, json], {
+      clientId: record.clientId,
+    });
+    return { status: reply.code === 1 ? 'registered' : 'unchanged', client: record };
+  }
+
+  async getClient(clientId: string): Promise<ClientRecord | undefined> {
+    await this.requireRun();
+    const json = await this.redis.hget(this.keys.clients, checkId(clientId, 'clientId'));
+    return json === null ? undefined : decodeClient(json);
+  }
+
+  async listClientIds(): Promise<string[]> {
+    await this.requireRun();
+    return (await this.redis.hkeys(this.keys.clients)).sort();
+  }
+
+  async countClients(): Promise<number> {
+    await this.requireRun();
+    return this.redis.hlen(this.keys.clients);
+  }
+
+  async openRound(input: OpenRoundInput): Promise<RoundInfo> {
+    const config = await this.requireRun();
+    const p = prepareOpenRound(input, config.numCandidateSeeds);
+    const k = this.keys;
+    const reply = await this.runScript(
+      'open-round',
+      [k.run, k.round(p.round), k.participants(p.round), k.clients],
+      [p.round, this.now(), p.deadlineMs, p.samplingSeed, p.probabilities ?? '', ...p.participants],
+      { round: p.round },
+    );
+    return roundInfoOf(
+      {
+        ...p,
+        status: 'collecting',
+        openedAtMs: reply.int(0),
+        closerId: null,
+        leaseExpiresAtMs: null,
+        closedAtMs: null,
+      },
+      0,
+    );
+  }
+
+  async getRound(round: number): Promise<RoundInfo | undefined> {
+    await this.requireRun();
+    checkRound(round);
+    const [hash, participants, numUploads] = (await this.multi((m) =>
+      m.hgetallBuffer(this.keys.round(round)).smembers(this.keys.participants(round)).hlen(this.keys.uploads(round)),
+    )) as [Hash, string[], number];
+    if (!hash.status) return undefined;
+    return roundInfoOf(parseRound(round, hash, participants), numUploads);
+  }
+
+  async acceptUpload(input: UploadInput): Promise<AcceptUploadResult> {
+    await this.requireRun();
+    const { round, clientId, payload } = prepareUpload(input);
+    const k = this.keys;
+    const reply = await this.runScript(
+      'accept-upload',
+      [k.run, k.round(round), k.participants(round), k.uploads(round), k.clients],
+      [round, clientId, payload, this.now()],
+      { round, clientId },
+    );
+    return {
+      status: reply.code === 1 ? 'accepted' : 'duplicate',
+      numUploads: reply.int(0),
+      numParticipants: reply.int(1),
+    };
+  }
+
+  async beginClose(round: number, closerId: string, leaseMs: number): Promise<CloseLease> {
+    await this.requireRun();
+    checkRound(round);
+    checkLease(closerId, leaseMs);
+    const reply = await this.runScript(
+      'begin-close',
+      [this.keys.run, this.keys.round(round)],
+      [round, closerId, leaseMs, this.now()],
+      { round, closerId },
+    );
+    const status = ({ 1: 'acquired', 2: 'renewed', 3: 'taken-over' } as const)[reply.code as 1 | 2 | 3];
+    return { status, round, closerId, leaseExpiresAtMs: reply.int(0) };
+  }
+
+  async readUploads(round: number): Promise<StoredUpload[]> {
+    const config = await this.requireRun();
+    checkRound(round);
+    const [version, exists, uploads] = (await this.multi((m) =>
+      m.hget(this.keys.run, 'version').exists(this.keys.round(round)).hgetallBuffer(this.keys.uploads(round)),
+    )) as [string, number, Hash];
+    if (!exists) throw storeError('ROUND_NOT_OPEN', { round, version: Number(version) });
+    const ids = Object.keys(uploads).sort();
+    if (ids.length === 0) return [];
+    // Registrations are immutable, so reading them after the uploads cannot mismatch.
+    const records = await this.redis.hmget(this.keys.clients, ...ids);
+    return ids.map((clientId, j) => {
+      const { numExamples } = decodeClient(records[j]!);
+      return {
+        clientId,
+        numExamples,
+        weight: clientWeight(config.weighting, numExamples),
+        ...decodeUpload(uploads[clientId]),
+      };
+    });
+  }
+
+  async commitClose(input: CommitCloseInput): Promise<CommitCloseResult> {
+    const config = await this.requireRun();
+    const p = prepareCommit(input, config.numCandidateSeeds);
+    const k = this.keys;
+    const reply = await this.runScript(
+      'commit-close',
+      [k.run, k.round(p.round), k.accumulated, k.deltas],
+      [p.round, p.closerId, p.accumulated, p.delta, this.now()],
+      { round: p.round, closerId: p.closerId },
+    );
+    return { version: reply.int(0) };
+  }
+
+  async getAccumulated(): Promise<AccumulatedSnapshot> {
+    await this.requireRun();
+    const [version, bytes] = (await this.multi((m) =>
+      m.hget(this.keys.run, 'version').getBuffer(this.keys.accumulated),
+    )) as [string, Buffer];
+    return { version: Number(version), accumulated: decodeFloat64Vector(bytes) };
+  }
+
+  async getDeltasSince(version: number): Promise<DeltasSince> {
+    await this.requireRun();
+    checkRound(version, 'version');
+    const current = Number(await this.redis.hget(this.keys.run, 'version'));
+    if (version > current)
+      throw storeError('STALE_VERSION', { version: current, detail: `version ${version} is ahead of the store` });
+    if (version === current) return { fromVersion: version, toVersion: current, deltas: [] };
+    // Deltas of closed rounds never change, so reading them after the version is consistent.
+    const rounds = Array.from({ length: current - version }, (_, j) => version + j);
+    const blobs = await this.redis.hmgetBuffer(this.keys.deltas, ...rounds.map(String));
+    return {
+      fromVersion: version,
+      toVersion: current,
+      deltas: rounds.map((round, j) => ({ round, ...decodeDelta(blobs[j]!) })),
+    };
+  }
+
+  async recordRoundScalars(round: number, pairs: readonly ScalarGradient[]): Promise<RecordScalarsResult> {
+    const config = await this.requireRun();
+    checkRound(round);
+    const k = this.keys;
+    for (let attempt = 1; ; attempt++) {
+      const [recorded, hash] = (await this.multi((m) =>
+        m.sismember(k.seedStatsRounds, String(round)).hgetallBuffer(k.seedStats),
+      )) as [number, Hash];
+      if (recorded) return { status: 'duplicate' };
+      const current = hash.rev ? { sums: hash.sums, counts: hash.counts } : initialSeedStats(config);
+      const rev = hash.rev ? hash.rev.toString() : '0';
+      const lastRound = hash.lastRound ? Math.max(Number(hash.lastRound.toString()), round) : round;
+      const next = addRoundScalars(current, pairs, config);
+      try {
+        const reply = await this.runScript(
+          'record-seed-stats',
+          [k.run, k.seedStats, k.seedStatsRounds],
+          [round, rev, next.sums, next.counts, lastRound],
+          { round },
+        );
+        return { status: reply.code === 1 ? 'recorded' : 'duplicate' };
+      } catch (e) {
+        if (!isStoreError(e, 'CONCURRENT_UPDATE') || attempt >= this.maxCasAttempts) throw e;
+      }
+    }
+  }
+
+  async getSeedStats(): Promise<SeedStats> {
+    const config = await this.requireRun();
+    const [hash, roundsRecorded] = (await this.multi((m) =>
+      m.hgetallBuffer(this.keys.seedStats).scard(this.keys.seedStatsRounds),
+    )) as [Hash, number];
+    const bytes = hash.rev ? { sums: hash.sums, counts: hash.counts } : initialSeedStats(config);
+    return {
+      sums: decodeFloat64Vector(bytes.sums),
+      counts: decodeFloat64Vector(bytes.counts),
+      lastRound: hash.lastRound ? Number(hash.lastRound.toString()) : null,
+      roundsRecorded,
+    };
+  }
+
+  async dump(): Promise<string> {
+    return canonicalDump(await readSnapshot(this.redis, this.keys));
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsConnection) await this.redis.quit();
+  }
+}

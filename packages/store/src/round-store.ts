@@ -1,0 +1,218 @@
+/**
+ * The round-state store of a FedKSeed run (Qin et al. 2024, Algorithm 1): who may upload in which round,
+ * what they uploaded, and the accumulated scalar vector A with its version (the number of closed rounds).
+ *
+ * Lifecycle of round r (r is always the current version when it opens):
+ *
+ *   openRound(r) -> collecting --acceptUpload*--> beginClose -> closing --commitClose--> closed, version r + 1
+ *
+ * Closing has two phases so that nothing accepted is lost and nothing is counted twice: `beginClose` stops
+ * uploads and leases the round to one closer; that closer reads the uploads, computes the new A with the
+ * pure `aggregateRound` of @fedkseed/zo, and `commitClose` writes it only if it still holds the lease and the
+ * round is still closing. A second commit of the same round fails ALREADY_CLOSED and changes nothing.
+ *
+ * Every method is atomic. Every failure is a typed `StoreError` (see errors.ts) and leaves the state exactly
+ * as it was. Every method but `initRun`, `getRun`, `dump` and `close` fails RUN_NOT_INITIALIZED before
+ * `initRun`.
+ */
+import type { ScalarGradient } from '@fedkseed/zo';
+
+import type { RunConfig, RunConfigInput } from './run-config';
+
+export interface InitRunResult {
+  /** 'created' the first time, 'existing' when the same configuration was already stored. */
+  status: 'created' | 'existing';
+  run: RunConfig;
+}
+
+export interface ClientRegistration {
+  /** Stable client id: 1..256 characters of valid Unicode. */
+  clientId: string;
+  /** Local data size n_c (an integer >= 1), the client's weight under 'data-size' weighting. */
+  numExamples: number;
+  /** Human-readable name for dashboards. */
+  displayName?: string;
+}
+
+/** A registered client. Registrations are immutable: re-registering with other fields fails CLIENT_CONFLICT. */
+export type ClientRecord = Readonly<ClientRegistration>;
+
+export interface RegisterClientResult {
+  status: 'registered' | 'unchanged';
+  client: ClientRecord;
+}
+
+export type RoundStatus = 'collecting' | 'closing' | 'closed';
+
+export interface OpenRoundInput {
+  /** Must equal the current version, and no round may be open. */
+  round: number;
+  /** Selected client ids; all registered, no repeats, at least one. Stored sorted. */
+  participants: readonly string[];
+  /** Uploads are refused after this instant (Unix epoch ms, inclusive). */
+  deadlineMs: number;
+  /** The uint64 seed the round's seed sampling derives from. */
+  samplingSeed: bigint;
+  /** FedKSeed-Pro: the round's seed distribution (length K), stored bit-exact. */
+  probabilities?: Float64Array;
+}
+
+export interface RoundInfo {
+  round: number;
+  status: RoundStatus;
+  /** Sorted client ids. */
+  participants: string[];
+  numParticipants: number;
+  /** Uploads accepted so far (final once the round is closing). */
+  numUploads: number;
+  deadlineMs: number;
+  samplingSeed: bigint;
+  probabilities?: Float64Array;
+  openedAtMs: number;
+  /** The closer holding (or last holding) the lease; the committer once closed. */
+  closerId?: string;
+  leaseExpiresAtMs?: number;
+  closedAtMs?: number;
+}
+
+export interface UploadInput {
+  round: number;
+  clientId: string;
+  /** The client's (seedIndex, scalarGrad) pairs, in the order trained. Indices must fit in uint32; the
+   *  scalars are stored as float32 (they are float32 on the wire). Range checks are the aggregator's. */
+  pairs: readonly ScalarGradient[];
+  /** Local steps actually taken (skipped steps make this differ from pairs.length). */
+  numLocalSteps: number;
+  /** Mean training loss over the local steps, for monitoring. */
+  meanLoss: number;
+}
+
+export interface AcceptUploadResult {
+  /** 'duplicate' when the same client already uploaded a byte-identical payload for the round. */
+  status: 'accepted' | 'duplicate';
+  /** Uploads accepted for the round so far, for quorum checks. */
+  numUploads: number;
+  numParticipants: number;
+}
+
+/** An accepted upload as the closer sees it; `{ pairs, weight }` is a @fedkseed/zo `ClientUpload`. */
+export interface StoredUpload {
+  clientId: string;
+  numExamples: number;
+  /** The aggregation weight under the run's weighting: numExamples or 1. */
+  weight: number;
+  /** Scalars are exactly the float32 values stored. */
+  pairs: ScalarGradient[];
+  numLocalSteps: number;
+  meanLoss: number;
+}
+
+export interface CloseLease {
+  /** 'acquired' from collecting, 'renewed' by the holder, 'taken-over' from a closer whose lease expired. */
+  status: 'acquired' | 'renewed' | 'taken-over';
+  round: number;
+  closerId: string;
+  leaseExpiresAtMs: number;
+}
+
+/** A sparse change of A: ascending seed indices and the amounts added there. */
+export interface AccumulatedDelta {
+  seedIndices: Uint32Array;
+  values: Float64Array;
+}
+
+export interface CommitCloseInput {
+  round: number;
+  closerId: string;
+  /** The new A (length K), stored bit-exact. */
+  accumulated: Float64Array;
+  /** The round's change of A (new A minus old A where it changed), served to clients catching up. */
+  delta: AccumulatedDelta;
+}
+
+export interface CommitCloseResult {
+  /** The new version, round + 1. */
+  version: number;
+}
+
+export interface AccumulatedSnapshot {
+  /** Number of closed rounds. */
+  version: number;
+  /** A after those rounds (a copy). */
+  accumulated: Float64Array;
+}
+
+export interface RoundDelta extends AccumulatedDelta {
+  round: number;
+}
+
+export interface DeltasSince {
+  fromVersion: number;
+  /** The current version; `deltas` are rounds fromVersion .. toVersion - 1, in order. */
+  toVersion: number;
+  deltas: RoundDelta[];
+}
+
+/** FedKSeed-Pro importance statistics; `SeedImportance.fromState(sums, counts, ...)` rebuilds psi and p. */
+export interface SeedStats {
+  /** Running sum of |clip(g)| per seed, starting at |clip(gradInitial)|. */
+  sums: Float64Array;
+  /** Entries per seed, starting at 1. */
+  counts: Float64Array;
+  /** Highest round recorded, or null before any. */
+  lastRound: number | null;
+  roundsRecorded: number;
+}
+
+export interface RecordScalarsResult {
+  status: 'recorded' | 'duplicate';
+}
+
+export interface RoundStore {
+  /** Stores the run config once; the same config again returns it, a different one fails RUN_CONFIG_MISMATCH. */
+  initRun(config: RunConfigInput): Promise<InitRunResult>;
+  getRun(): Promise<RunConfig | undefined>;
+
+  /** Idempotent for the same fields; other fields for a known id fail CLIENT_CONFLICT. */
+  registerClient(client: ClientRegistration): Promise<RegisterClientResult>;
+  getClient(clientId: string): Promise<ClientRecord | undefined>;
+  /** Sorted. */
+  listClientIds(): Promise<string[]>;
+  countClients(): Promise<number>;
+
+  /** Fails STALE_VERSION unless round === version, ROUND_ALREADY_OPEN, UNKNOWN_CLIENT for a participant. */
+  openRound(input: OpenRoundInput): Promise<RoundInfo>;
+  getRound(round: number): Promise<RoundInfo | undefined>;
+
+  /**
+   * One atomic step. A byte-identical repeat (same pairs, numLocalSteps and meanLoss) returns 'duplicate'
+   * whatever the round's status; otherwise fails ROUND_NOT_OPEN, ROUND_CLOSED (closing, closed or past the
+   * deadline), UNKNOWN_CLIENT, NOT_SELECTED or DUPLICATE_SUBMISSION (a different payload).
+   */
+  acceptUpload(input: UploadInput): Promise<AcceptUploadResult>;
+
+  /** collecting -> closing with a lease; renews for the holder; takes over an expired lease; else LEASE_HELD. */
+  beginClose(round: number, closerId: string, leaseMs: number): Promise<CloseLease>;
+  /** Every accepted upload of the round, sorted by clientId (UTF-16 code unit order). Final once closing. */
+  readUploads(round: number): Promise<StoredUpload[]>;
+  /**
+   * Writes the new A and the round's delta, closes the round and advances the version, atomically, if the
+   * round is closing and leased to `closerId` (an expired lease nobody took over still counts). Fails
+   * ALREADY_CLOSED, LEASE_LOST, ROUND_NOT_CLOSING or STALE_VERSION otherwise.
+   */
+  commitClose(input: CommitCloseInput): Promise<CommitCloseResult>;
+
+  /** Version and A read together. */
+  getAccumulated(): Promise<AccumulatedSnapshot>;
+  /** Deltas of rounds version .. current - 1; STALE_VERSION when `version` is ahead of the store. */
+  getDeltasSince(version: number): Promise<DeltasSince>;
+
+  /** Adds |clip(g)| and 1 per pair to the seed statistics, once per round (a repeat is 'duplicate'). */
+  recordRoundScalars(round: number, pairs: readonly ScalarGradient[]): Promise<RecordScalarsResult>;
+  getSeedStats(): Promise<SeedStats>;
+
+  /** Canonical, deterministic serialization of the whole run's state (the same format for every backend). */
+  dump(): Promise<string>;
+  /** Releases connections the store opened itself. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,119 @@
+/**
+ * Argument checks and normalization shared by every backend, run before any state is touched, so that
+ * both stores refuse the same inputs with the same INVALID_ARGUMENT and store the same bytes.
+ */
+import { encodeDelta, encodeFloat64Vector, encodeUpload } from './codec';
+import { storeError } from './errors';
+import type { ClientRecord, ClientRegistration, CommitCloseInput, OpenRoundInput, UploadInput } from './round-store';
+
+const MAX_UINT64 = (1n << 64n) - 1n;
+const MAX_ID_LENGTH = 256;
+
+function invalid(detail: string): never {
+  throw storeError('INVALID_ARGUMENT', { detail });
+}
+
+export function checkRound(round: number, what = 'round'): number {
+  if (!Number.isSafeInteger(round) || round < 0) invalid(`${what} must be a non-negative integer, got ${round}`);
+  return round;
+}
+
+/** Ids are hash fields and JSON strings: non-empty, bounded, and valid Unicode so UTF-8 round-trips them. */
+export function checkId(id: string, what: string): string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH)
+    invalid(`${what} must be a string of 1..${MAX_ID_LENGTH} characters`);
+  if (Buffer.from(id, 'utf8').toString('utf8') !== id) invalid(`${what} must be valid Unicode (no lone surrogates)`);
+  return id;
+}
+
+/** The canonical record and its JSON (fixed field order), which is what idempotency compares. */
+export function prepareClient(c: ClientRegistration): { record: ClientRecord; json: string } {
+  checkId(c.clientId, 'clientId');
+  if (!Number.isSafeInteger(c.numExamples) || c.numExamples < 1)
+    invalid(`numExamples must be an integer >= 1, got ${c.numExamples}`);
+  if (c.displayName !== undefined && typeof c.displayName !== 'string') invalid('displayName must be a string');
+  const record: ClientRecord =
+    c.displayName === undefined
+      ? { clientId: c.clientId, numExamples: c.numExamples }
+      : { clientId: c.clientId, numExamples: c.numExamples, displayName: c.displayName };
+  return { record, json: JSON.stringify(record) };
+}
+
+export function decodeClient(json: string): ClientRecord {
+  return JSON.parse(json) as ClientRecord;
+}
+
+export interface PreparedOpenRound {
+  round: number;
+  participants: string[];
+  deadlineMs: number;
+  samplingSeed: string;
+  probabilities: Buffer | null;
+}
+
+export function prepareOpenRound(input: OpenRoundInput, numCandidateSeeds: number): PreparedOpenRound {
+  checkRound(input.round);
+  if (!Array.isArray(input.participants) || input.participants.length === 0)
+    invalid('participants must be a non-empty array');
+  const participants = [...input.participants].map((id) => checkId(id, 'participant id')).sort();
+  for (let i = 1; i < participants.length; i++)
+    if (participants[i] === participants[i - 1]) invalid(`participant ${JSON.stringify(participants[i])} is repeated`);
+  if (!Number.isSafeInteger(input.deadlineMs) || input.deadlineMs < 0)
+    invalid(`deadlineMs must be a non-negative integer (epoch ms), got ${input.deadlineMs}`);
+  if (typeof input.samplingSeed !== 'bigint' || input.samplingSeed < 0n || input.samplingSeed > MAX_UINT64)
+    invalid('samplingSeed must be a uint64 bigint');
+  let probabilities: Buffer | null = null;
+  if (input.probabilities !== undefined) {
+    if (!(input.probabilities instanceof Float64Array) || input.probabilities.length !== numCandidateSeeds)
+      invalid(`probabilities must be a Float64Array of length K = ${numCandidateSeeds}`);
+    probabilities = encodeFloat64Vector(input.probabilities);
+  }
+  return {
+    round: input.round,
+    participants,
+    deadlineMs: input.deadlineMs,
+    samplingSeed: input.samplingSeed.toString(),
+    probabilities,
+  };
+}
+
+export function prepareUpload(input: UploadInput): { round: number; clientId: string; payload: Buffer } {
+  checkRound(input.round);
+  checkId(input.clientId, 'clientId');
+  if (!Array.isArray(input.pairs)) invalid('pairs must be an array');
+  return {
+    round: input.round,
+    clientId: input.clientId,
+    payload: encodeUpload(input.pairs, input.numLocalSteps, input.meanLoss),
+  };
+}
+
+export function checkLease(closerId: string, leaseMs: number): void {
+  checkId(closerId, 'closerId');
+  if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) invalid(`leaseMs must be a positive integer, got ${leaseMs}`);
+}
+
+export function prepareCommit(
+  input: CommitCloseInput,
+  numCandidateSeeds: number,
+): { round: number; closerId: string; accumulated: Buffer; delta: Buffer } {
+  checkRound(input.round);
+  checkId(input.closerId, 'closerId');
+  const { accumulated, delta } = input;
+  if (!(accumulated instanceof Float64Array) || accumulated.length !== numCandidateSeeds)
+    invalid(`accumulated must be a Float64Array of length K = ${numCandidateSeeds}`);
+  if (!(delta?.seedIndices instanceof Uint32Array) || !(delta.values instanceof Float64Array))
+    invalid('delta must be { seedIndices: Uint32Array, values: Float64Array }');
+  if (delta.seedIndices.length !== delta.values.length) invalid('delta seedIndices and values differ in length');
+  for (let j = 0; j < delta.seedIndices.length; j++) {
+    const i = delta.seedIndices[j];
+    if (i >= numCandidateSeeds) invalid(`delta seed index ${i} is outside [0, ${numCandidateSeeds})`);
+    if (j > 0 && i <= delta.seedIndices[j - 1]) invalid('delta seed indices must be strictly ascending');
+  }
+  return {
+    round: input.round,
+    closerId: input.closerId,
+    accumulated: encodeFloat64Vector(accumulated),
+    delta: encodeDelta(delta.seedIndices, delta.values),
+  };
+}

@@ -1,0 +1,482 @@
+/**
+ * The one conformance suite every RoundStore backend must pass (run by in-memory-round-store.test.ts and
+ * redis-round-store.test.ts). Every refused operation is checked to leave the state byte-identical.
+ */
+import { aggregateRound, SeedImportance, type ClientUpload, type ScalarGradient } from '@fedkseed/zo';
+
+import { InMemoryRoundStore, type RoundStore, type RunConfigInput } from '../src';
+import {
+  asFloat32,
+  bits,
+  closeRound,
+  expectFailure,
+  expectNoChange,
+  FakeClock,
+  randomPairs,
+  rng,
+  type ConformanceFactory,
+  type ConformanceHarness,
+} from './conformance-helpers';
+
+export { type ConformanceFactory, type ConformanceHarness } from './conformance-helpers';
+
+const K = 64;
+const TAU = 8;
+const RUN: RunConfigInput = { runSeed: 42n, numCandidateSeeds: K, numLocalSteps: TAU };
+const CLIENTS = [
+  { clientId: 'c1', numExamples: 10 },
+  { clientId: 'c2', numExamples: 30, displayName: 'Client two' },
+  { clientId: 'c3', numExamples: 5 },
+  { clientId: 'c4', numExamples: 55 },
+  { clientId: 'c5', numExamples: 1 },
+];
+
+export function roundStoreConformance(backend: string, factory: ConformanceFactory): void {
+  describe(`RoundStore conformance: ${backend}`, () => {
+    let clock: FakeClock;
+    let h: ConformanceHarness;
+    let store: RoundStore;
+
+    beforeEach(async () => {
+      clock = new FakeClock();
+      h = await factory(clock.now);
+      store = h.store;
+    });
+    afterEach(async () => {
+      await h.dispose();
+    });
+
+    async function setUp(config: Partial<RunConfigInput> = {}): Promise<void> {
+      await store.initRun({ ...RUN, ...config });
+      for (const c of CLIENTS) await store.registerClient(c);
+    }
+
+    async function open(round: number, participants = ['c1', 'c2', 'c3', 'c4'], deadlineInMs = 60_000) {
+      return store.openRound({ round, participants, deadlineMs: clock.nowMs + deadlineInMs, samplingSeed: 7n });
+    }
+
+    const upload = (round: number, clientId: string, pairs: ScalarGradient[], meanLoss = 1.5) =>
+      store.acceptUpload({ round, clientId, pairs, numLocalSteps: pairs.length, meanLoss });
+
+    describe('run config', () => {
+      it('refuses everything but initRun before the run exists, changing nothing', async () => {
+        expect(await store.getRun()).toBeUndefined();
+        await expectFailure(h, 'RUN_NOT_INITIALIZED', () => store.registerClient(CLIENTS[0]));
+        await expectFailure(h, 'RUN_NOT_INITIALIZED', () => open(0));
+        await expectFailure(h, 'RUN_NOT_INITIALIZED', () => upload(0, 'c1', []));
+        await expectFailure(h, 'RUN_NOT_INITIALIZED', () => store.beginClose(0, 'a', 1000));
+        await expectFailure(h, 'RUN_NOT_INITIALIZED', () => store.getAccumulated());
+        await expectFailure(h, 'RUN_NOT_INITIALIZED', () => store.recordRoundScalars(0, []));
+        await expectFailure(h, 'RUN_NOT_INITIALIZED', () => store.listClientIds());
+      });
+
+      it('stores the config once, fills defaults, and refuses a different one', async () => {
+        const created = await store.initRun({ runSeed: 2n ** 64n - 1n, mode: 'fedkseed-pro' });
+        expect(created.status).toBe('created');
+        expect(created.run).toEqual({
+          numCandidateSeeds: 4096,
+          numLocalSteps: 200,
+          eps: 5e-4,
+          lr: 3e-7,
+          runSeed: 2n ** 64n - 1n,
+          mode: 'fedkseed-pro',
+          weighting: 'data-size',
+          importanceClip: 1000,
+          importanceGradInitial: 0,
+          createdAtMs: clock.nowMs,
+        });
+        clock.advance(5000);
+        const again = await expectNoChange(h, () =>
+          h.replica.initRun({ runSeed: 2n ** 64n - 1n, mode: 'fedkseed-pro', numLocalSteps: 200 }),
+        );
+        expect(again).toEqual({ status: 'existing', run: created.run });
+        expect(await h.replica.getRun()).toEqual(created.run);
+        await expectFailure(h, 'RUN_CONFIG_MISMATCH', () => store.initRun({ runSeed: 2n ** 64n - 1n, lr: 1e-6 }));
+        await expectFailure(h, 'INVALID_ARGUMENT', () => store.initRun({ runSeed: -1n, numCandidateSeeds: 0 }));
+        expect((await store.getAccumulated()).accumulated).toEqual(new Float64Array(4096));
+      });
+    });
+
+    describe('clients', () => {
+      it('registers idempotently and refuses a conflicting registration', async () => {
+        await setUp();
+        expect(await store.registerClient(CLIENTS[1])).toEqual({ status: 'unchanged', client: CLIENTS[1] });
+        await expectFailure(h, 'CLIENT_CONFLICT', () => store.registerClient({ clientId: 'c1', numExamples: 11 }));
+        await expectFailure(h, 'CLIENT_CONFLICT', () => store.registerClient({ ...CLIENTS[0], displayName: 'x' }));
+        await expectFailure(h, 'INVALID_ARGUMENT', () => store.registerClient({ clientId: 'c9', numExamples: 0 }));
+        await expectFailure(h, 'INVALID_ARGUMENT', () => store.registerClient({ clientId: '', numExamples: 1 }));
+        expect(await h.replica.getClient('c2')).toEqual(CLIENTS[1]);
+        expect(await store.getClient('nobody')).toBeUndefined();
+        expect(await store.listClientIds()).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+        expect(await store.countClients()).toBe(5);
+      });
+    });
+
+    describe('rounds', () => {
+      it('opens only the current round, once, for registered participants', async () => {
+        await setUp();
+        await expectFailure(h, 'STALE_VERSION', () => open(1));
+        await expectFailure(h, 'UNKNOWN_CLIENT', () => open(0, ['c1', 'ghost']));
+        await expectFailure(h, 'INVALID_ARGUMENT', () => open(0, ['c1', 'c1']));
+        await expectFailure(h, 'INVALID_ARGUMENT', () =>
+          store.openRound({
+            round: 0,
+            participants: ['c1'],
+            deadlineMs: 1,
+            samplingSeed: 1n,
+            probabilities: new Float64Array(3),
+          }),
+        );
+        const probabilities = Float64Array.from({ length: K }, (_, i) => (i + 1) / 3 - 1e-17 * i);
+        const info = await store.openRound({
+          round: 0,
+          participants: ['c3', 'c1', 'c2'],
+          deadlineMs: clock.nowMs + 1000,
+          samplingSeed: 2n ** 63n + 5n,
+          probabilities,
+        });
+        expect(info).toEqual({
+          round: 0,
+          status: 'collecting',
+          participants: ['c1', 'c2', 'c3'],
+          numParticipants: 3,
+          numUploads: 0,
+          deadlineMs: clock.nowMs + 1000,
+          samplingSeed: 2n ** 63n + 5n,
+          probabilities,
+          openedAtMs: clock.nowMs,
+        });
+        expect(await h.replica.getRound(0)).toEqual(info);
+        expect(bits((await store.getRound(0))!.probabilities!)).toBe(bits(probabilities));
+        expect(await store.getRound(1)).toBeUndefined();
+        await expectFailure(h, 'ROUND_ALREADY_OPEN', () => open(0));
+        await expectFailure(h, 'STALE_VERSION', () => open(1));
+        expect(await closeRound(store, 0, 'a')).toBe('committed');
+        await expectFailure(h, 'STALE_VERSION', () => open(0));
+      });
+    });
+
+    describe('uploads', () => {
+      it('keeps float32 scalars and uint32 indices bit-exact, in clientId order with weights', async () => {
+        await setUp();
+        await open(0);
+        const tricky = [1 / 3, -0, 1.401298464324817e-45, 3.4028234663852886e38, -Infinity, NaN, 1e-40, 2 ** -149];
+        const pairsC2 = tricky.map((g, j) => ({ seedIndex: j === 0 ? 0xffffffff : j, scalarGrad: g }));
+        const pairsC1 = [{ seedIndex: 3, scalarGrad: 0.1 }];
+        await store.acceptUpload({ round: 0, clientId: 'c2', pairs: pairsC2, numLocalSteps: 9, meanLoss: 0.1 + 0.2 });
+        await store.acceptUpload({ round: 0, clientId: 'c1', pairs: pairsC1, numLocalSteps: 1, meanLoss: -0 });
+        const uploads = await h.replica.readUploads(0);
+        expect(uploads.map((u) => [u.clientId, u.numExamples, u.weight, u.numLocalSteps])).toEqual([
+          ['c1', 10, 10, 1],
+          ['c2', 30, 30, 9],
+        ]);
+        expect(Object.is(uploads[0].meanLoss, -0)).toBe(true);
+        expect(uploads[1].meanLoss).toBe(0.1 + 0.2);
+        const expected = asFloat32(pairsC2);
+        uploads[1].pairs.forEach((p, j) => {
+          expect(p.seedIndex).toBe(expected[j].seedIndex);
+          expect(Object.is(p.scalarGrad, expected[j].scalarGrad)).toBe(true);
+        });
+        expect(uploads[0].pairs).toEqual(asFloat32(pairsC1));
+        await expectFailure(h, 'INVALID_ARGUMENT', () => upload(0, 'c3', [{ seedIndex: -1, scalarGrad: 1 }]));
+        await expectFailure(h, 'INVALID_ARGUMENT', () =>
+          store.acceptUpload({ round: 0, clientId: 'c3', pairs: [], numLocalSteps: 1.5, meanLoss: 0 }),
+        );
+      });
+
+      it('accepts a submission once: identical repeat is a duplicate, another payload is refused', async () => {
+        await setUp();
+        await open(0);
+        const pairs = randomPairs(rng(1), TAU, K);
+        expect(await upload(0, 'c1', pairs)).toEqual({ status: 'accepted', numUploads: 1, numParticipants: 4 });
+        const repeat = await expectNoChange(h, () => upload(0, 'c1', pairs));
+        expect(repeat).toEqual({ status: 'duplicate', numUploads: 1, numParticipants: 4 });
+        // Equal once rounded to float32 (what is stored and what the wire carries): the same payload.
+        const sameBits = pairs.map((p) => ({ ...p, scalarGrad: Math.fround(p.scalarGrad) }));
+        expect(
+          (
+            await h.replica.acceptUpload({
+              round: 0,
+              clientId: 'c1',
+              pairs: sameBits,
+              numLocalSteps: TAU,
+              meanLoss: 1.5,
+            })
+          ).status,
+        ).toBe('duplicate');
+        const other = pairs.map((p, j) => (j === 3 ? { ...p, scalarGrad: p.scalarGrad + 1 } : p));
+        await expectFailure(h, 'DUPLICATE_SUBMISSION', () => upload(0, 'c1', other));
+        await expectFailure(h, 'DUPLICATE_SUBMISSION', () => upload(0, 'c1', pairs, 1.25));
+        await expectFailure(h, 'DUPLICATE_SUBMISSION', () => upload(0, 'c1', pairs.slice(1)));
+        expect((await store.getRound(0))!.numUploads).toBe(1);
+      });
+
+      it('refuses unknown, unselected, unopened, late and closed submissions', async () => {
+        await setUp();
+        const pairs = randomPairs(rng(2), TAU, K);
+        await expectFailure(h, 'ROUND_NOT_OPEN', () => upload(0, 'c1', pairs));
+        await open(0, ['c1', 'c2', 'c3'], 10_000);
+        await expectFailure(h, 'UNKNOWN_CLIENT', () => upload(0, 'ghost', pairs));
+        await expectFailure(h, 'NOT_SELECTED', () => upload(0, 'c5', pairs));
+        await expectFailure(h, 'ROUND_NOT_OPEN', () => upload(1, 'c1', pairs));
+        clock.advance(10_000); // the deadline itself is still in time
+        await upload(0, 'c1', pairs);
+        await h.replica.beginClose(0, 'a', 60_000);
+        await expectFailure(h, 'ROUND_CLOSED', () => upload(0, 'c2', pairs));
+        expect((await expectNoChange(h, () => upload(0, 'c1', pairs))).status).toBe('duplicate');
+        await expectFailure(h, 'DUPLICATE_SUBMISSION', () => upload(0, 'c1', pairs.slice(2)));
+        await h.replica.readUploads(0).then((u) => expect(u.map((x) => x.clientId)).toEqual(['c1']));
+        expect(await closeRound(h.replica, 0, 'a')).toBe('committed');
+        await expectFailure(h, 'ROUND_CLOSED', () => upload(0, 'c2', pairs));
+        expect((await upload(0, 'c1', pairs)).status).toBe('duplicate');
+
+        await open(1, ['c1', 'c2'], 1000);
+        clock.advance(1001);
+        await expectFailure(h, 'ROUND_CLOSED', () => upload(1, 'c1', pairs));
+      });
+    });
+
+    describe('closing', () => {
+      it('over several rounds, A is aggregateRound applied round by round, and deltas replay it', async () => {
+        await setUp();
+        const random = rng(3);
+        let reference: Float64Array = new Float64Array(K);
+        const deltas: { seedIndices: Uint32Array; values: Float64Array }[] = [];
+        for (let round = 0; round < 4; round++) {
+          const participants = CLIENTS.map((c) => c.clientId).filter((_, j) => j !== round % 5);
+          await open(round, participants);
+          const reporting = participants.slice(0, 3); // the fourth misses the deadline: weights renormalize
+          const uploads: ClientUpload[] = [];
+          for (const clientId of [...reporting].reverse()) {
+            const pairs = randomPairs(random, TAU, K);
+            await upload(round, clientId, pairs);
+            const weight = CLIENTS.find((c) => c.clientId === clientId)!.numExamples;
+            uploads.push({ pairs: asFloat32(pairs), weight });
+          }
+          // Reference order: by client id, as readUploads returns them.
+          uploads.reverse();
+          const agg = aggregateRound(reference, uploads);
+          reference = agg.accumulated;
+          deltas.push({ seedIndices: agg.deltaSeedIndices, values: agg.deltaValues });
+          expect(await closeRound(round % 2 ? h.replica : store, round, `closer-${round}`)).toBe('committed');
+          const snapshot = await store.getAccumulated();
+          expect(snapshot.version).toBe(round + 1);
+          expect(bits(snapshot.accumulated)).toBe(bits(reference));
+          const info = (await store.getRound(round))!;
+          expect([info.status, info.numUploads, info.closerId, info.closedAtMs]).toEqual([
+            'closed',
+            3,
+            `closer-${round}`,
+            clock.nowMs,
+          ]);
+          clock.advance(1000);
+        }
+        for (let v = 0; v <= 4; v++) {
+          const since = await h.replica.getDeltasSince(v);
+          expect([since.fromVersion, since.toVersion]).toEqual([v, 4]);
+          expect(since.deltas.map((d) => d.round)).toEqual([0, 1, 2, 3].slice(v));
+          since.deltas.forEach((d) => {
+            expect(d.seedIndices).toEqual(deltas[d.round].seedIndices);
+            expect(bits(d.values)).toBe(bits(deltas[d.round].values));
+          });
+        }
+        await expectFailure(h, 'STALE_VERSION', () => store.getDeltasSince(5));
+      });
+
+      it('weights every reporting client equally under equal weighting', async () => {
+        await setUp({ weighting: 'equal' });
+        await open(0);
+        const a = [{ seedIndex: 1, scalarGrad: 3 }];
+        const b = [{ seedIndex: 1, scalarGrad: -1 }];
+        await upload(0, 'c4', a);
+        await upload(0, 'c1', b);
+        expect((await store.readUploads(0)).map((u) => [u.clientId, u.weight])).toEqual([
+          ['c1', 1],
+          ['c4', 1],
+        ]);
+        expect(await closeRound(store, 0, 'a')).toBe('committed');
+        expect((await store.getAccumulated()).accumulated[1]).toBe(1);
+      });
+
+      it('two closers racing close the round exactly once', async () => {
+        await setUp();
+        const random = rng(4);
+        let reference: Float64Array = new Float64Array(K);
+        for (let round = 0; round < 5; round++) {
+          await open(round);
+          const uploads: ClientUpload[] = [];
+          for (const clientId of ['c1', 'c2', 'c4']) {
+            const pairs = randomPairs(random, TAU, K);
+            await upload(round, clientId, pairs);
+            uploads.push({
+              pairs: asFloat32(pairs),
+              weight: CLIENTS.find((c) => c.clientId === clientId)!.numExamples,
+            });
+          }
+          reference = aggregateRound(reference, uploads).accumulated;
+          const outcomes = await Promise.all([closeRound(store, round, 'a'), closeRound(h.replica, round, 'b')]);
+          expect(outcomes.filter((o) => o === 'committed')).toHaveLength(1);
+          expect(['LEASE_HELD', 'ALREADY_CLOSED', 'LEASE_LOST']).toContain(outcomes.find((o) => o !== 'committed'));
+          const snapshot = await store.getAccumulated();
+          expect(snapshot.version).toBe(round + 1);
+          expect(bits(snapshot.accumulated)).toBe(bits(reference));
+        }
+      });
+
+      it('a retried commit racing itself commits once', async () => {
+        await setUp();
+        await open(0);
+        await upload(0, 'c1', randomPairs(rng(5), TAU, K));
+        await store.beginClose(0, 'a', 60_000);
+        const agg = aggregateRound((await store.getAccumulated()).accumulated, await store.readUploads(0));
+        const input = {
+          round: 0,
+          closerId: 'a',
+          accumulated: agg.accumulated,
+          delta: { seedIndices: agg.deltaSeedIndices, values: agg.deltaValues },
+        };
+        const results = await Promise.allSettled([store.commitClose(input), h.replica.commitClose(input)]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(
+          results.map((r) => (r.status === 'rejected' ? (r.reason as { reason: string }).reason : 'ok')).sort(),
+        ).toEqual(['ALREADY_CLOSED', 'ok']);
+        expect((await store.getAccumulated()).version).toBe(1);
+        await expectFailure(h, 'ALREADY_CLOSED', () => store.commitClose(input));
+        await expectFailure(h, 'ALREADY_CLOSED', () => h.replica.beginClose(0, 'b', 1000));
+      });
+
+      it('leases: held, renewed, expired and taken over; the replaced closer cannot commit', async () => {
+        await setUp();
+        await open(0);
+        await upload(0, 'c1', randomPairs(rng(6), TAU, K));
+        await upload(0, 'c2', randomPairs(rng(7), TAU, K));
+        const zero = new Float64Array(K);
+        const noDelta = { seedIndices: new Uint32Array(0), values: new Float64Array(0) };
+        await expectFailure(h, 'ROUND_NOT_CLOSING', () =>
+          store.commitClose({ round: 0, closerId: 'a', accumulated: zero, delta: noDelta }),
+        );
+        await expectFailure(h, 'ROUND_NOT_OPEN', () => store.beginClose(1, 'a', 1000));
+        const t0 = clock.nowMs;
+        expect(await store.beginClose(0, 'a', 1000)).toEqual({
+          status: 'acquired',
+          round: 0,
+          closerId: 'a',
+          leaseExpiresAtMs: t0 + 1000,
+        });
+        expect((await store.getRound(0))!).toMatchObject({
+          status: 'closing',
+          closerId: 'a',
+          leaseExpiresAtMs: t0 + 1000,
+        });
+        await expectFailure(h, 'LEASE_HELD', () => h.replica.beginClose(0, 'b', 1000));
+        clock.advance(999);
+        await expectFailure(h, 'LEASE_HELD', () => h.replica.beginClose(0, 'b', 1000));
+        expect((await store.beginClose(0, 'a', 1000)).status).toBe('renewed');
+        clock.advance(1000); // now exactly at expiry: expired
+        expect(await h.replica.beginClose(0, 'b', 5000)).toMatchObject({ status: 'taken-over', closerId: 'b' });
+        await expectFailure(h, 'LEASE_HELD', () => store.beginClose(0, 'a', 1000));
+        const uploads = await store.readUploads(0);
+        const agg = aggregateRound(zero, uploads);
+        const commit = (
+          closerId: string,
+          accumulated = agg.accumulated,
+          delta = { seedIndices: agg.deltaSeedIndices, values: agg.deltaValues },
+        ) => store.commitClose({ round: 0, closerId, accumulated, delta });
+        await expectFailure(h, 'LEASE_LOST', () => commit('a'));
+        await expectFailure(h, 'INVALID_ARGUMENT', () => commit('b', new Float64Array(K - 1)));
+        await expectFailure(h, 'INVALID_ARGUMENT', () =>
+          commit('b', agg.accumulated, { seedIndices: Uint32Array.of(2, 1), values: Float64Array.of(1, 1) }),
+        );
+        clock.advance(10_000); // b's lease expired but nobody took over: b may still commit
+        expect(await commit('b')).toEqual({ version: 1 });
+        expect(bits((await store.getAccumulated()).accumulated)).toBe(bits(agg.accumulated));
+        await expectFailure(h, 'ALREADY_CLOSED', () => commit('b'));
+        await expectFailure(h, 'ALREADY_CLOSED', () => commit('a'));
+        await expectFailure(h, 'ALREADY_CLOSED', () => store.beginClose(0, 'a', 1000));
+      });
+
+      it('an empty round closes with A unchanged and an empty delta', async () => {
+        await setUp();
+        await open(0);
+        expect(await closeRound(store, 0, 'a')).toBe('committed');
+        const since = await store.getDeltasSince(0);
+        expect(since.deltas).toEqual([{ round: 0, seedIndices: new Uint32Array(0), values: new Float64Array(0) }]);
+        expect(await store.getDeltasSince(1)).toEqual({ fromVersion: 1, toVersion: 1, deltas: [] });
+      });
+    });
+
+    describe('seed statistics', () => {
+      it('start from gradInitial, add |clip(g)| once per round, and survive concurrent writers', async () => {
+        await setUp({ mode: 'fedkseed-pro', importanceClip: 2, importanceGradInitial: -0.5 });
+        const reference = new SeedImportance(K, { clip: 2, gradInitial: -0.5 });
+        const initial = await store.getSeedStats();
+        expect([bits(initial.sums), bits(initial.counts), initial.lastRound, initial.roundsRecorded]).toEqual([
+          bits(reference.sums),
+          bits(reference.counts),
+          null,
+          0,
+        ]);
+        const round0 = [
+          { seedIndex: 1, scalarGrad: 5 },
+          { seedIndex: 1, scalarGrad: -3 },
+          { seedIndex: 7, scalarGrad: 0.25 },
+        ];
+        expect(await store.recordRoundScalars(0, round0)).toEqual({ status: 'recorded' });
+        for (const p of round0) reference.observe(p.seedIndex, p.scalarGrad);
+        expect(
+          await expectNoChange(h, () => h.replica.recordRoundScalars(0, [{ seedIndex: 2, scalarGrad: 1 }])),
+        ).toEqual({
+          status: 'duplicate',
+        });
+        await expectFailure(h, 'INVALID_ARGUMENT', () =>
+          store.recordRoundScalars(1, [{ seedIndex: K, scalarGrad: 1 }]),
+        );
+        await expectFailure(h, 'INVALID_ARGUMENT', () =>
+          store.recordRoundScalars(1, [{ seedIndex: 0, scalarGrad: NaN }]),
+        );
+        const random = rng(8);
+        const later = [3, 1, 2, 4].map((round) => ({ round, pairs: randomPairs(random, TAU, K) }));
+        await Promise.all(
+          later.map(({ round, pairs }, j) => (j % 2 ? h.replica : store).recordRoundScalars(round, pairs)),
+        );
+        for (const { pairs } of later) for (const p of pairs) reference.observe(p.seedIndex, p.scalarGrad);
+        const stats = await h.replica.getSeedStats();
+        expect([stats.lastRound, stats.roundsRecorded]).toEqual([4, 5]);
+        expect(stats.counts).toEqual(reference.counts);
+        // Rounds may be added in another order than the reference's: sums agree to rounding.
+        stats.sums.forEach((s, i) => expect(s).toBeCloseTo(reference.sums[i], 9));
+      });
+    });
+
+    it('dumps the same history to the same text as the in-memory store', async () => {
+      const shadowClock = new FakeClock(clock.nowMs);
+      const shadow = new InMemoryRoundStore({ clock: shadowClock.now });
+      for (const s of [store, shadow]) {
+        await s.initRun({ ...RUN, mode: 'fedkseed-pro' });
+        for (const c of CLIENTS) await s.registerClient(c);
+        await s.openRound({ round: 0, participants: ['c1', 'c2'], deadlineMs: clock.nowMs + 10, samplingSeed: 3n });
+        await s.acceptUpload({
+          round: 0,
+          clientId: 'c2',
+          pairs: randomPairs(rng(9), 3, K),
+          numLocalSteps: 3,
+          meanLoss: 2,
+        });
+        expect(await closeRound(s, 0, 'x')).toBe('committed');
+        await s.recordRoundScalars(
+          0,
+          (await s.readUploads(0)).flatMap((u) => u.pairs),
+        );
+        await s.openRound({
+          round: 1,
+          participants: ['c3'],
+          deadlineMs: clock.nowMs + 10,
+          samplingSeed: 4n,
+          probabilities: new Float64Array(K).fill(1 / K),
+        });
+        await s.beginClose(1, 'y', 100);
+      }
+      expect(await store.dump()).toBe(await shadow.dump());
+    });
+  });
+}
