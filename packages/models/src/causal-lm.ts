@@ -6,7 +6,7 @@
 import { mkdir, writeFile, copyFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { defaultPerturbEngine, type ParameterSet, type PerturbEngine } from '@fedkseed/zo';
 
 import { gpt2Forward } from './gpt2';
@@ -110,11 +110,30 @@ export class CausalLM {
       }
     });
     if (positions.length === 0) return NaN;
-    const out = this.forward(inputIds, { attentionMask: batch.attentionMask, positions }, perturbation);
+    const v = this.config.vocabSize;
+    for (const target of targets) {
+      if (!Number.isInteger(target) || target < 0 || target >= v)
+        throw new RangeError(`label ${target} is outside [0, ${v})`);
+    }
+    const logits = this.forward(inputIds, { attentionMask: batch.attentionMask, positions }, perturbation);
+    // -log softmax at each target, on the backend: only one number per counted position comes back to the host.
+    const picked = tf.tidy(() => {
+      const logProbs = tf.reshape(tf.logSoftmax(tf.reshape(logits, [positions.length, v])), [-1]);
+      return tf.gather(
+        logProbs,
+        tf.tensor1d(
+          targets.map((target, i) => i * v + target),
+          'int32',
+        ),
+      );
+    });
+    logits.dispose();
     try {
-      return crossEntropy((await out.data()) as Float32Array, [[IGNORE_INDEX, ...targets]], this.config.vocabSize);
+      let total = 0;
+      for (const logProb of (await picked.data()) as Float32Array) total -= logProb;
+      return total / targets.length;
     } finally {
-      out.dispose();
+      picked.dispose();
     }
   }
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 
 import { ReferencePerturbEngine } from '@fedkseed/zo';
 
-import { loadPretrained, selectBackend } from '../src';
+import { crossEntropy, loadPretrained, selectBackend } from '../src';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const MODELS = ['llama-gqa', 'llama-tied-f16', 'qwen2-bf16', 'gpt2', 'llama-sharded'];
@@ -49,6 +49,8 @@ describe.each(['wasm', 'cpu'] as const)('golden checkpoints on %s', (backend) =>
     expect(maxAbsDiff(got, logits)).toBeLessThan(1e-4);
     const loss = await model.loss({ inputIds: g.input_ids, labels: g.labels, attentionMask: g.attention_mask });
     expect(Math.abs(loss - g.loss) / g.loss).toBeLessThan(1e-5);
+    // The host-side float64 cross-entropy over the full logits agrees with the backend's log-softmax path.
+    expect(Math.abs(crossEntropy(got, g.labels, model.config.vocabSize) - g.loss) / g.loss).toBeLessThan(1e-5);
     expect(await model.generate(g.generate.prompt, { maxNewTokens: g.generate.max_new_tokens })).toEqual(
       g.generate.greedy_ids,
     );
