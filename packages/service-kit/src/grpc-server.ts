@@ -1,0 +1,185 @@
+/**
+ * A gRPC server's whole life in one place: bind (port 0 picks a free port, for tests), TLS or mutual TLS
+ * from PEM files (or insecure), the standard health service reporting every registered service and ""
+ * (the whole server), and a graceful drain: report NOT_SERVING so load balancers stop sending, refuse new
+ * calls, let in-flight calls finish until a deadline, then cut whatever is left.
+ */
+import { readFileSync } from 'node:fs';
+
+import {
+  type ChannelCredentials,
+  Server,
+  ServerCredentials,
+  credentials as grpcCredentials,
+  type ServerOptions,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+
+import type { TlsFiles } from './config';
+import { HealthService, HealthServiceDefinition, ServingStatus } from './health-service';
+import type { Logger } from './logger';
+
+export interface GrpcServiceRegistration {
+  /** Full service name as the health service reports it, e.g. "fedkseed.v1.AggregatorService". */
+  name: string;
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
+}
+
+export interface StartGrpcServerOptions {
+  /** Interface to listen on; "localhost" in tests. @default '0.0.0.0' */
+  host?: string;
+  /** TCP port; 0 binds a free one (read it back from `port`). */
+  port: number;
+  /** Serve TLS (mutual TLS when `caFile` is set); insecure when absent. */
+  tls?: TlsFiles;
+  services: readonly GrpcServiceRegistration[];
+  logger: Logger;
+  /** Extra grpc-js server options (message size limits, keepalive). */
+  serverOptions?: ServerOptions;
+}
+
+export interface DrainOptions {
+  /** How long in-flight calls may run after the server stops taking new ones, before they are cut (ms).
+   *  @default 10000 */
+  graceMs?: number;
+}
+
+export type DrainOutcome = 'graceful' | 'forced';
+
+export class RunningGrpcServer {
+  private draining: Promise<DrainOutcome> | undefined;
+
+  constructor(
+    private readonly server: Server,
+    /** The bound port (the real one when 0 was asked for). */
+    readonly port: number,
+    /** "host:port" to dial, e.g. "localhost:41873". */
+    readonly address: string,
+    readonly health: HealthService,
+    private readonly logger: Logger,
+  ) {}
+
+  get isDraining(): boolean {
+    return this.draining !== undefined;
+  }
+
+  /**
+   * NOT_SERVING on every health entry, Watch streams ended, then `tryShutdown` (no new calls; in-flight
+   * ones finish) raced against `graceMs`, and `forceShutdown` if the grace runs out. Idempotent: later
+   * calls return the first drain's outcome.
+   */
+  drain(options: DrainOptions = {}): Promise<DrainOutcome> {
+    this.draining ??= this.doDrain(options.graceMs ?? 10_000);
+    return this.draining;
+  }
+
+  private async doDrain(graceMs: number): Promise<DrainOutcome> {
+    this.logger.info('draining', { graceMs });
+    this.health.setAll(ServingStatus.NOT_SERVING);
+    this.health.endWatches();
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      new Promise<DrainOutcome>((resolve) => this.server.tryShutdown(() => resolve('graceful'))),
+      new Promise<DrainOutcome>((resolve) => {
+        timer = setTimeout(() => resolve('forced'), graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'forced') this.server.forceShutdown();
+    this.logger.info('drained', { outcome });
+    return outcome;
+  }
+}
+
+/** Binds, registers the services and health, and starts serving. */
+export async function startGrpcServer(options: StartGrpcServerOptions): Promise<RunningGrpcServer> {
+  const server = new Server(options.serverOptions);
+  const health = new HealthService(options.services.map((s) => s.name));
+  for (const s of options.services) server.addService(s.definition, s.implementation);
+  server.addService(HealthServiceDefinition, health.implementation);
+  const host = options.host ?? '0.0.0.0';
+  const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${hostPart}:${options.port}`, serverCredentials(options.tls), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
+  );
+  const dialHost = host === '0.0.0.0' || host === '::' || host === '[::]' ? 'localhost' : hostPart;
+  options.logger.info('listening', {
+    host,
+    port,
+    tls: options.tls ? (options.tls.caFile ? 'mutual' : 'server') : 'insecure',
+    services: options.services.map((s) => s.name),
+  });
+  return new RunningGrpcServer(server, port, `${dialHost}:${port}`, health, options.logger);
+}
+
+/** Server credentials from PEM files: TLS, mutual TLS when a client CA is given, else insecure. */
+export function serverCredentials(tls?: TlsFiles): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  const ca = tls.caFile ? readFileSync(tls.caFile) : null;
+  return ServerCredentials.createSsl(
+    ca,
+    [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }],
+    ca !== null,
+  );
+}
+
+/** What a service needs to call another: the CA to trust and, for mutual TLS, its own certificate. */
+export interface ClientTlsFiles {
+  /** PEM CA bundle the server's certificate must chain to. @default the system roots */
+  caFile?: string;
+  /** PEM client certificate, for mutual TLS (with `keyFile`). */
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** Channel credentials from PEM files, or insecure when `tls` is absent. */
+export function channelCredentials(tls?: ClientTlsFiles): ChannelCredentials {
+  if (!tls) return grpcCredentials.createInsecure();
+  return grpcCredentials.createSsl(
+    tls.caFile ? readFileSync(tls.caFile) : null,
+    tls.keyFile ? readFileSync(tls.keyFile) : null,
+    tls.certFile ? readFileSync(tls.certFile) : null,
+  );
+}
+
+export interface ShutdownSignalOptions {
+  /** @default ['SIGTERM', 'SIGINT'] */
+  signals?: readonly NodeJS.Signals[];
+  logger?: Logger;
+  /** Called with the exit code once `shutdown` settles. @default process.exit */
+  exit?: (code: number) => void;
+}
+
+/**
+ * Runs `shutdown` once on the first of `signals` and then exits (0, or 1 if it threw); a second signal
+ * while it runs exits at once with 130. Returns a function that removes the listeners.
+ */
+export function onShutdownSignals(shutdown: () => Promise<unknown>, options: ShutdownSignalOptions = {}): () => void {
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let started = false;
+  const listener = (signal: NodeJS.Signals) => {
+    if (started) {
+      options.logger?.warn('second signal, exiting now', { signal });
+      exit(130);
+      return;
+    }
+    started = true;
+    options.logger?.info('shutting down', { signal });
+    shutdown().then(
+      () => exit(0),
+      (e: unknown) => {
+        options.logger?.error('shutdown failed', { err: e });
+        exit(1);
+      },
+    );
+  };
+  for (const s of signals) process.on(s, listener);
+  return () => {
+    for (const s of signals) process.off(s, listener);
+  };
+}

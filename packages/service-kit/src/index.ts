@@ -1,0 +1,75 @@
+/**
+ * @fedkseed/service-kit: what every fedkseed service shares, so that each `src/main.ts` stays a short
+ * composition root: a JSON logger with fixed keys, `EnvReader`/`ConfigError` for a `loadConfig(env)` that
+ * reports every problem at once, a gRPC server with health and graceful drain, and the one mapping from
+ * typed `ApiError`s to gRPC status codes plus the `x-fedkseed-error-detail-bin` trailer.
+ *
+ * @example
+ * ```ts
+ * import { ErrorReason } from '@fedkseed/proto';
+ * import { ApiError, EnvReader, Logger, onShutdownSignals, startGrpcServer, unaryHandler } from '@fedkseed/service-kit';
+ *
+ * const env = new EnvReader(process.env);
+ * const port = env.port('PORT', { default: 50051 });
+ * env.finish(); // throws one ConfigError listing every problem
+ * const logger = new Logger({ service: 'echo', runId: 'run-1' });
+ * const server = await startGrpcServer({
+ *   port,
+ *   logger,
+ *   services: [{ name: 'demo.Echo', definition: EchoService, implementation: {
+ *     echo: unaryHandler(logger, async (req: { text: string }) => {
+ *       if (!req.text) throw new ApiError(ErrorReason.INVALID_FIELD, 'text is empty', { field: 'text' });
+ *       return req;
+ *     }),
+ *   } }],
+ * });
+ * onShutdownSignals(() => server.drain({ graceMs: 10_000 }), { logger });
+ * ```
+ */
+export { Logger, silentLogger, LOG_LEVELS, type LogContext, type LogLevel, type LoggerOptions } from './logger';
+export {
+  ConfigError,
+  EnvReader,
+  isConfigError,
+  readTlsFiles,
+  type Env,
+  type NumberRule,
+  type TlsFiles,
+} from './config';
+export {
+  ApiError,
+  isApiError,
+  isConnectionError,
+  toGrpcStatus,
+  unaryHandler,
+  STORE_RETRY_AFTER_MS,
+  type ErrorMetadata,
+  type GrpcStatus,
+  type UnaryContext,
+} from './service-error';
+export {
+  HealthClient,
+  HealthService,
+  HealthServiceDefinition,
+  HEALTH_SERVICE_NAME,
+  ServingStatus,
+  decodeHealthCheckRequest,
+  decodeHealthCheckResponse,
+  encodeHealthCheckRequest,
+  encodeHealthCheckResponse,
+  type HealthCheckRequest,
+  type HealthCheckResponse,
+} from './health-service';
+export {
+  RunningGrpcServer,
+  channelCredentials,
+  onShutdownSignals,
+  serverCredentials,
+  startGrpcServer,
+  type ClientTlsFiles,
+  type DrainOptions,
+  type DrainOutcome,
+  type GrpcServiceRegistration,
+  type ShutdownSignalOptions,
+  type StartGrpcServerOptions,
+} from './grpc-server';

@@ -1,0 +1,140 @@
+/**
+ * Wires the aggregator together from a loaded config: store, auth, seed distribution, lifecycle, gRPC
+ * server. `main.ts` calls it with the real process; tests call it with their own store, clock and timers
+ * and call `drain()` as SIGTERM would.
+ */
+import { AggregatorServiceService, SERVICE_NAMES, SeedProbabilityServiceClient } from '@fedkseed/proto';
+import {
+  Logger,
+  channelCredentials,
+  startGrpcServer,
+  type DrainOutcome,
+  type RunningGrpcServer,
+} from '@fedkseed/service-kit';
+import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
+
+import { AggregatorService } from './aggregator-service';
+import { ClientAuth } from './auth';
+import type { AggregatorConfig } from './config';
+import { RoundLifecycle, type LifecycleEvent, type Timers } from './round-lifecycle';
+import { LocalSeedDistribution, RemoteSeedDistribution, type SeedDistributionProvider } from './seed-distribution';
+
+export interface AggregatorAppOverrides {
+  /** A store to use (and not close); default: Redis at REDIS_URL, else a new in-memory store. */
+  store?: RoundStore;
+  logger?: Logger;
+  /** Unix epoch ms, for the lifecycle and the handlers (the store keeps its own). @default Date.now */
+  clock?: () => number;
+  timers?: Timers;
+  /** Replaces the configured FedKSeed-Pro provider. */
+  seeds?: SeedDistributionProvider;
+  onEvent?: (event: LifecycleEvent) => void;
+}
+
+export interface AggregatorApp {
+  readonly config: AggregatorConfig;
+  readonly store: RoundStore;
+  readonly auth: ClientAuth;
+  readonly lifecycle: RoundLifecycle;
+  readonly server: RunningGrpcServer;
+  /** What SIGTERM does: NOT_SERVING, stop taking calls, finish in-flight ones (or cut them after the grace),
+   *  stop the lifecycle, close what the app opened. Idempotent. */
+  drain(): Promise<DrainOutcome>;
+}
+
+export async function startAggregatorApp(
+  config: AggregatorConfig,
+  overrides: AggregatorAppOverrides = {},
+): Promise<AggregatorApp> {
+  const logger =
+    overrides.logger ?? new Logger({ service: 'aggregator', runId: config.run.runId, level: config.logLevel });
+  const ownsStore = overrides.store === undefined;
+  const store =
+    overrides.store ??
+    (config.redisUrl
+      ? new RedisRoundStore({ redis: config.redisUrl, runId: config.run.runId })
+      : new InMemoryRoundStore({ clock: overrides.clock }));
+  const closers: (() => void | Promise<void>)[] = [];
+  if (ownsStore) closers.push(() => store.close());
+
+  let seeds = overrides.seeds;
+  if (!seeds && config.run.mode === 'fedkseed-pro') {
+    if (config.seedProbability) {
+      const { address, tls, token, callTimeoutMs } = config.seedProbability;
+      const client = new SeedProbabilityServiceClient(address, channelCredentials(tls));
+      closers.push(() => client.close());
+      seeds = new RemoteSeedDistribution(client, {
+        numCandidateSeeds: config.run.numCandidateSeeds,
+        token,
+        callTimeoutMs,
+      });
+    } else {
+      seeds = new LocalSeedDistribution(store, config.run);
+    }
+  }
+
+  const auth = new ClientAuth({
+    runId: config.run.runId,
+    tokenSecret: config.tokenSecret,
+    joinSecret: config.joinSecret,
+  });
+  const lifecycle = new RoundLifecycle({
+    store,
+    run: config.run,
+    rounds: config.rounds,
+    closerId: config.replicaId,
+    logger,
+    seeds,
+    clock: overrides.clock,
+    timers: overrides.timers,
+    onEvent: overrides.onEvent,
+  });
+  const service = new AggregatorService({
+    store,
+    auth,
+    lifecycle,
+    run: config.run,
+    rounds: config.rounds,
+    maxClients: config.maxClients,
+    logger,
+    clock: overrides.clock,
+  });
+
+  let server: RunningGrpcServer;
+  try {
+    await lifecycle.start();
+    server = await startGrpcServer({
+      host: config.host,
+      port: config.port,
+      tls: config.tls,
+      logger,
+      services: [
+        {
+          name: SERVICE_NAMES.aggregator,
+          definition: AggregatorServiceService,
+          implementation: service.implementation(),
+        },
+      ],
+    });
+  } catch (e) {
+    await lifecycle.stop();
+    for (const close of closers.reverse()) await close();
+    throw e;
+  }
+
+  let drained: Promise<DrainOutcome> | undefined;
+  const drain = async (): Promise<DrainOutcome> => {
+    const outcome = await server.drain({ graceMs: config.drainGraceMs });
+    await lifecycle.stop();
+    for (const close of closers.reverse()) await close();
+    return outcome;
+  };
+  return {
+    config,
+    store,
+    auth,
+    lifecycle,
+    server,
+    drain: () => (drained ??= drain()),
+  };
+}

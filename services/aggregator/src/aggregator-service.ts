@@ -1,0 +1,374 @@
+/**
+ * The gRPC handlers of fedkseed.v1.AggregatorService (proto/fedkseed/v1/aggregator_service.proto). They
+ * authenticate, validate, and read or write the store; the round transitions are the lifecycle's. Invalid
+ * requests are refused before anything is stored, so a refused call leaves the store byte-identical.
+ */
+import {
+  AggregationWeighting,
+  ErrorReason,
+  GetTaskResponse,
+  RoundStatus,
+  RunStatus,
+  SeedSampling,
+  TaskStatus,
+  encodeAccumulatedDelta,
+  type AccumulatedDelta,
+  type AggregatorServiceServer,
+  type GetRunStateRequest,
+  type GetRunStateResponse,
+  type GetTaskRequest,
+  type RegisterClientRequest,
+  type RegisterClientResponse,
+  type RunConfig,
+  type SeedDistribution,
+  type SubmitScalarGradientsRequest,
+  type SubmitScalarGradientsResponse,
+} from '@fedkseed/proto';
+import { ApiError, unaryHandler, type Logger } from '@fedkseed/service-kit';
+import { isStoreError, type ClientRecord, type DeltasSince, type RoundInfo, type RoundStore } from '@fedkseed/store';
+import type { Metadata } from '@grpc/grpc-js';
+
+import type { ClientAuth } from './auth';
+import type { RoundSettings, RunSettings } from './config';
+import { assignedSeedIndices, clientSamplingSeed } from './participant-selection';
+import type { RoundLifecycle } from './round-lifecycle';
+import { apiRound, storeRound } from './round-numbers';
+import { readVersion } from './store-reads';
+import { checkRegistration, checkUpload } from './validation';
+
+export interface AggregatorServiceOptions {
+  store: RoundStore;
+  auth: ClientAuth;
+  lifecycle: RoundLifecycle;
+  run: RunSettings;
+  rounds: RoundSettings;
+  /** Most clients the run registers. */
+  maxClients: number;
+  logger: Logger;
+  /** Unix epoch ms. @default Date.now */
+  clock?: () => number;
+}
+
+/** retry_after_ms of a RESOURCE_EXHAUSTED registration: the limit does not free up soon. */
+const CLIENT_LIMIT_RETRY_AFTER_MS = 60_000;
+
+export class AggregatorService {
+  private readonly store: RoundStore;
+  private readonly auth: ClientAuth;
+  private readonly run: RunSettings;
+  private readonly rounds: RoundSettings;
+  private readonly logger: Logger;
+  private readonly clock: () => number;
+  private readonly runConfig: RunConfig;
+  private versionHint = 0;
+
+  constructor(private readonly options: AggregatorServiceOptions) {
+    this.store = options.store;
+    this.auth = options.auth;
+    this.run = options.run;
+    this.rounds = options.rounds;
+    this.logger = options.logger;
+    this.clock = options.clock ?? Date.now;
+    this.runConfig = runConfigMessage(options.run);
+  }
+
+  /** The handler table for `server.addService(AggregatorServiceService, ...)`. */
+  implementation(): AggregatorServiceServer {
+    return {
+      registerClient: unaryHandler(this.logger, (req: RegisterClientRequest, ctx) =>
+        this.registerClient(req, ctx.metadata),
+      ),
+      getTask: unaryHandler(this.logger, (req: GetTaskRequest, ctx) => this.getTask(req, ctx.metadata)),
+      submitScalarGradients: unaryHandler(this.logger, (req: SubmitScalarGradientsRequest, ctx) =>
+        this.submitScalarGradients(req, ctx.metadata),
+      ),
+      getRunState: unaryHandler(this.logger, (req: GetRunStateRequest, ctx) => this.getRunState(req, ctx.metadata)),
+    };
+  }
+
+  async registerClient(request: RegisterClientRequest, metadata: Metadata): Promise<RegisterClientResponse> {
+    this.auth.checkJoinSecret(metadata);
+    const problem = checkRegistration(request, this.run.weighting);
+    if (problem) throw problem;
+    const clientId = this.auth.clientIdFor(request.idempotencyKey);
+    // Under equal weighting n_c is not used; the store still wants a positive count.
+    const registration: ClientRecord = {
+      clientId,
+      numExamples: Math.max(1, request.numExamples),
+      ...(request.displayName ? { displayName: request.displayName } : {}),
+    };
+    const known = request.idempotencyKey ? await this.store.getClient(clientId) : undefined;
+    if (!known && (await this.store.countClients()) >= this.options.maxClients)
+      throw new ApiError(
+        ErrorReason.RESOURCE_EXHAUSTED,
+        `the run has its maximum of ${this.options.maxClients} clients`,
+        {
+          retry_after_ms: CLIENT_LIMIT_RETRY_AFTER_MS,
+        },
+      );
+    try {
+      const { status } = await this.store.registerClient(registration);
+      if (status === 'registered') {
+        this.logger.debug('client registered', { clientId, numExamples: registration.numExamples });
+        this.options.lifecycle.onClientRegistered();
+      }
+    } catch (e) {
+      if (isStoreError(e, 'CLIENT_CONFLICT'))
+        throw new ApiError(
+          ErrorReason.INVALID_FIELD,
+          'this idempotency_key registered a client with other fields',
+          { field: 'idempotency_key' },
+          { cause: e },
+        );
+      throw e;
+    }
+    return {
+      clientId,
+      clientToken: this.auth.clientToken(clientId),
+      run: this.runConfig,
+      initialModelVersion: 0,
+    };
+  }
+
+  async getTask(request: GetTaskRequest, metadata: Metadata): Promise<GetTaskResponse> {
+    const client = await this.authenticateClient(metadata);
+    const since = await this.deltasSince(request.modelVersion);
+    const version = since.toVersion;
+    if (this.options.lifecycle.isFinished(version)) {
+      return GetTaskResponse.fromPartial({
+        status: TaskStatus.TASK_STATUS_DONE,
+        round: this.run.numRounds,
+        modelVersion: version,
+        catchUp: this.catchUp(since),
+      });
+    }
+    const info = await this.store.getRound(version);
+    const now = this.clock();
+    const wait = (retryAfterMs: number) =>
+      GetTaskResponse.fromPartial({
+        status: TaskStatus.TASK_STATUS_WAIT,
+        round: info ? apiRound(info.round) : version,
+        retryAfterMs: Math.max(1, Math.round(retryAfterMs)),
+      });
+    if (!info || info.status !== 'collecting' || now > info.deadlineMs) return wait(this.rounds.taskRetryAfterMs);
+    // Not selected: nothing changes for this client before the round ends.
+    if (!info.participants.includes(client.clientId)) return wait(Math.min(info.deadlineMs - now + 1, 60_000));
+    if (await this.hasUploaded(info, client.clientId)) return wait(this.rounds.taskRetryAfterMs);
+    return GetTaskResponse.fromPartial({
+      status: TaskStatus.TASK_STATUS_TRAIN,
+      round: apiRound(info.round),
+      modelVersion: version,
+      deadlineUnixMs: BigInt(info.deadlineMs),
+      deadlineInMs: Math.max(0, Math.min(0xffffffff, info.deadlineMs - now)),
+      localSteps: this.run.numLocalSteps,
+      eps: this.run.zoEps,
+      lr: this.run.zoLr,
+      seedDistribution: this.seedDistribution(info, client.clientId),
+      catchUp: this.catchUp(since),
+    });
+  }
+
+  async submitScalarGradients(
+    request: SubmitScalarGradientsRequest,
+    metadata: Metadata,
+  ): Promise<SubmitScalarGradientsResponse> {
+    const { clientId } = await this.authenticateClient(metadata);
+    if (request.round < 1) throw new ApiError(ErrorReason.INVALID_FIELD, 'rounds count from 1', { field: 'round' });
+    const round = storeRound(request.round);
+    const info = await this.store.getRound(round);
+    if (!info)
+      throw new ApiError(ErrorReason.ROUND_NOT_OPEN, `round ${request.round} has not been opened`, {
+        round: request.round,
+        current_round: await this.currentRound(),
+      });
+    const problem = checkUpload(request, {
+      numCandidateSeeds: this.run.numCandidateSeeds,
+      numLocalSteps: this.run.numLocalSteps,
+      baseVersion: round,
+      assignedSeeds: this.run.mode === 'fedkseed-pro' ? this.assignedSeeds(info, clientId) : undefined,
+    });
+    // The API ranks duplicate, round closed and not selected before the upload's own problems.
+    if (problem) throw (await this.stateProblem(info, clientId)) ?? problem;
+    let result;
+    try {
+      result = await this.store.acceptUpload({
+        round,
+        clientId,
+        pairs: request.scalarGradients,
+        numLocalSteps: request.localStepsRun,
+        meanLoss: request.meanLocalLoss,
+      });
+    } catch (e) {
+      throw await this.apiErrorOf(e, request.round, clientId);
+    }
+    if (result.status === 'accepted') {
+      this.logger.debug('upload accepted', {
+        round: request.round,
+        clientId,
+        pairs: request.scalarGradients.length,
+        uploads: result.numUploads,
+        participants: result.numParticipants,
+      });
+      this.options.lifecycle.onUploadAccepted(result);
+    }
+    return { duplicate: result.status === 'duplicate', acceptedPairCount: request.scalarGradients.length };
+  }
+
+  async getRunState(request: GetRunStateRequest, metadata: Metadata): Promise<GetRunStateResponse> {
+    const principal = this.auth.authenticate(metadata);
+    if (principal.kind === 'client') await this.requireClient(principal.clientId);
+    const { version, accumulated } = await this.store.getAccumulated();
+    const info = await this.store.getRound(version);
+    let roundStatus: RoundStatus;
+    if (!info) roundStatus = version === 0 ? RoundStatus.ROUND_STATUS_NONE : RoundStatus.ROUND_STATUS_CLOSED;
+    else if (info.status === 'collecting') roundStatus = RoundStatus.ROUND_STATUS_OPEN;
+    // 'closed' here means it closed after A was read: relative to this snapshot it is still aggregating.
+    else roundStatus = RoundStatus.ROUND_STATUS_AGGREGATING;
+    return {
+      run: this.runConfig,
+      modelVersion: version,
+      accumulated: request.omitAccumulated ? [] : Array.from(accumulated),
+      currentRound: info ? apiRound(info.round) : version,
+      roundStatus,
+      runStatus: this.options.lifecycle.isFinished(version)
+        ? RunStatus.RUN_STATUS_FINISHED
+        : RunStatus.RUN_STATUS_RUNNING,
+    };
+  }
+
+  private async authenticateClient(metadata: Metadata): Promise<ClientRecord> {
+    return this.requireClient(this.auth.authenticateClient(metadata));
+  }
+
+  private async requireClient(clientId: string): Promise<ClientRecord> {
+    const client = await this.store.getClient(clientId);
+    if (!client)
+      throw new ApiError(ErrorReason.UNKNOWN_CLIENT, 'the client is not registered in this run; register again', {
+        client_id: clientId,
+      });
+    return client;
+  }
+
+  private async deltasSince(modelVersion: number): Promise<DeltasSince> {
+    try {
+      const since = await this.store.getDeltasSince(modelVersion);
+      this.versionHint = since.toVersion;
+      return since;
+    } catch (e) {
+      if (!isStoreError(e, 'STALE_VERSION')) throw e;
+      throw new ApiError(
+        ErrorReason.STALE_VERSION,
+        `model version ${modelVersion} is ahead of the run; rebuild from w0 with GetRunState`,
+        { model_version: modelVersion, current_version: e.details.version ?? 0, oldest_version: 0 },
+        { cause: e },
+      );
+    }
+  }
+
+  /** A_to - A_from summed over the rounds in between (float64), in the smallest encoding allowed. */
+  private catchUp(since: DeltasSince): AccumulatedDelta {
+    const change = new Float64Array(this.run.numCandidateSeeds);
+    for (const delta of since.deltas)
+      for (let j = 0; j < delta.seedIndices.length; j++) change[delta.seedIndices[j]] += delta.values[j];
+    return encodeAccumulatedDelta(change, {
+      fromVersion: since.fromVersion,
+      toVersion: since.toVersion,
+      allowLossy: this.run.allowLossyCatchUp,
+    });
+  }
+
+  private seedDistribution(info: RoundInfo, clientId: string): SeedDistribution {
+    const samplingSeed = clientSamplingSeed(info.samplingSeed, clientId);
+    if (this.run.mode !== 'fedkseed-pro') return { samplingSeed, distribution: { $case: 'uniform', uniform: {} } };
+    return {
+      samplingSeed,
+      distribution: { $case: 'assigned', assigned: { seedIndices: this.assignedSeeds(info, clientId) } },
+    };
+  }
+
+  private assignedSeeds(info: RoundInfo, clientId: string): number[] {
+    return assignedSeedIndices(
+      this.run.numCandidateSeeds,
+      this.run.numLocalSteps,
+      clientSamplingSeed(info.samplingSeed, clientId),
+      info.probabilities,
+    );
+  }
+
+  private async hasUploaded(info: RoundInfo, clientId: string): Promise<boolean> {
+    if (info.numUploads === 0) return false;
+    return (await this.store.readUploads(info.round)).some((u) => u.clientId === clientId);
+  }
+
+  /** The state checks the API ranks before an upload's own problems, read without writing anything. */
+  private async stateProblem(info: RoundInfo, clientId: string): Promise<ApiError | undefined> {
+    const round = apiRound(info.round);
+    if (await this.hasUploaded(info, clientId))
+      return new ApiError(ErrorReason.DUPLICATE_SUBMISSION, `a different upload is recorded for round ${round}`, {
+        round,
+      });
+    if (info.status !== 'collecting' || this.clock() > info.deadlineMs)
+      return new ApiError(ErrorReason.ROUND_CLOSED, `round ${round} no longer accepts uploads`, {
+        round,
+        current_round: await this.currentRound(),
+      });
+    if (!info.participants.includes(clientId))
+      return new ApiError(ErrorReason.NOT_SELECTED, `the client is not a participant of round ${round}`, { round });
+    return undefined;
+  }
+
+  /** The API error of a store refusal (the store numbers rounds from 0, the API from 1). */
+  private async apiErrorOf(e: unknown, round: number, clientId: string): Promise<unknown> {
+    if (!isStoreError(e)) return e;
+    const because = { cause: e };
+    switch (e.reason) {
+      case 'DUPLICATE_SUBMISSION':
+        return new ApiError(e.reason, `a different upload is recorded for round ${round}`, { round }, because);
+      case 'ROUND_CLOSED':
+      case 'ROUND_NOT_OPEN':
+        return new ApiError(
+          e.reason,
+          e.reason === 'ROUND_CLOSED' ? `round ${round} no longer accepts uploads` : `round ${round} is not open`,
+          { round, current_round: await this.currentRound() },
+          because,
+        );
+      case 'NOT_SELECTED':
+        return new ApiError(e.reason, `the client is not a participant of round ${round}`, { round }, because);
+      case 'UNKNOWN_CLIENT':
+        return new ApiError(e.reason, 'the client is not registered in this run', { client_id: clientId }, because);
+      default:
+        return e;
+    }
+  }
+
+  /** The latest round opened (API numbering, 0 before the first). */
+  private async currentRound(): Promise<number> {
+    const version = await readVersion(this.store, this.versionHint);
+    this.versionHint = version;
+    return (await this.store.getRound(version)) ? apiRound(version) : version;
+  }
+}
+
+/** The RunConfig message every client receives. */
+export function runConfigMessage(run: RunSettings): RunConfig {
+  return {
+    runId: run.runId,
+    numCandidateSeeds: run.numCandidateSeeds,
+    runSeed: run.runSeed,
+    lr: run.zoLr,
+    eps: run.zoEps,
+    localSteps: run.numLocalSteps,
+    batchSize: run.batchSize,
+    maxSequenceLength: run.maxSequenceLength,
+    gradClip: run.gradClip,
+    seedSampling:
+      run.mode === 'fedkseed-pro' ? SeedSampling.SEED_SAMPLING_IMPORTANCE : SeedSampling.SEED_SAMPLING_UNIFORM,
+    aggregationWeighting:
+      run.weighting === 'equal'
+        ? AggregationWeighting.AGGREGATION_WEIGHTING_EQUAL
+        : AggregationWeighting.AGGREGATION_WEIGHTING_DATA_SIZE,
+    baseModelId: run.baseModelId,
+    totalRounds: run.numRounds,
+    allowLossyCatchUp: run.allowLossyCatchUp,
+  };
+}

@@ -1,0 +1,124 @@
+import { ConfigError } from '@fedkseed/service-kit';
+
+import { loadConfig } from './config';
+
+const REQUIRED = {
+  RUN_ID: 'run-1',
+  RUN_SEED: '12345678901234567890',
+  FEDKSEED_TOKEN_SECRET: 't'.repeat(32),
+  FEDKSEED_JOIN_SECRET: 'j'.repeat(16),
+};
+
+describe('loadConfig', () => {
+  it('fills in the documented defaults', () => {
+    const config = loadConfig({ ...REQUIRED, REPLICA_ID: 'replica-a' });
+    expect(config).toEqual({
+      host: '0.0.0.0',
+      port: 50051,
+      logLevel: 'info',
+      drainGraceMs: 10_000,
+      tokenSecret: REQUIRED.FEDKSEED_TOKEN_SECRET,
+      joinSecret: REQUIRED.FEDKSEED_JOIN_SECRET,
+      maxClients: 100_000,
+      replicaId: 'replica-a',
+      run: {
+        runId: 'run-1',
+        numCandidateSeeds: 4096,
+        numLocalSteps: 200,
+        zoEps: 5e-4,
+        zoLr: 3e-7,
+        runSeed: 12345678901234567890n,
+        mode: 'fedkseed',
+        weighting: 'data-size',
+        importanceClip: 1000,
+        importanceGradInitial: 0,
+        batchSize: 1,
+        maxSequenceLength: 1024,
+        gradClip: 0,
+        baseModelId: '',
+        allowLossyCatchUp: false,
+        numRounds: 0,
+      },
+      rounds: {
+        clientFraction: 0.05,
+        minClientsPerRound: 1,
+        quorumFraction: 1,
+        roundDeadlineMs: 600_000,
+        closeLeaseMs: 30_000,
+        pollIntervalMs: 1000,
+        taskRetryAfterMs: 1000,
+      },
+    });
+    expect(loadConfig(REQUIRED).replicaId).toMatch(/^[A-Za-z0-9._-]+-\d+-[0-9a-f]{6}$/);
+  });
+
+  it('reads Redis, Pro mode with a seed-probability service, and TLS towards it', () => {
+    const config = loadConfig({
+      ...REQUIRED,
+      REDIS_URL: 'redis://redis:6379/0',
+      MODE: 'fedkseed-pro',
+      WEIGHTING: 'equal',
+      SEED_PROBABILITY_ADDRESS: 'seed-probability:50052',
+      SEED_PROBABILITY_TLS: 'true',
+      SEED_PROBABILITY_TOKEN: 'svc',
+    });
+    expect(config.redisUrl).toBe('redis://redis:6379/0');
+    expect(config.run).toMatchObject({ mode: 'fedkseed-pro', weighting: 'equal' });
+    expect(config.seedProbability).toEqual({
+      address: 'seed-probability:50052',
+      tls: {},
+      token: 'svc',
+      callTimeoutMs: 5000,
+    });
+  });
+
+  it('reports every problem at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        RUN_ID: 'bad{id}',
+        FEDKSEED_TOKEN_SECRET: 'short',
+        NUM_CANDIDATE_SEEDS: '0',
+        NUM_LOCAL_STEPS: '2.5',
+        ZO_LR: '-1',
+        MODE: 'fedavg',
+        WEIGHTING: 'random',
+        CLIENT_FRACTION: '0',
+        QUORUM_FRACTION: '1.5',
+        ROUND_DEADLINE_MS: 'soon',
+        WEIGHT_DECAY: '0.01',
+        REDIS_URL: 'localhost:6379',
+        TLS_KEY_FILE: '/nonexistent.key',
+        SEED_PROBABILITY_ADDRESS: 'seeds:50052',
+        PORT: '-1',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of [
+      'RUN_ID must match',
+      'RUN_SEED is required',
+      'FEDKSEED_TOKEN_SECRET must be at least 32 bytes',
+      'FEDKSEED_JOIN_SECRET is required',
+      'NUM_CANDIDATE_SEEDS must be >= 1',
+      'NUM_LOCAL_STEPS must be an integer',
+      'ZO_LR must be > 0',
+      'MODE must be one of fedkseed, fedkseed-pro',
+      'WEIGHTING must be one of data-size, equal',
+      'CLIENT_FRACTION must be > 0',
+      'QUORUM_FRACTION must be <= 1',
+      'ROUND_DEADLINE_MS must be an integer',
+      'WEIGHT_DECAY must be 0',
+      'REDIS_URL must match',
+      'TLS_KEY_FILE must name a readable file',
+      'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
+      'SEED_PROBABILITY_ADDRESS is only used with MODE=fedkseed-pro',
+      'PORT must be >= 0',
+    ])
+      expect(problems).toContain(name);
+    expect((error as ConfigError).problems).toHaveLength(18);
+    expect((error as Error).message).not.toContain('short');
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * The aggregator's configuration, from environment variables (README.md lists each with its default).
+ * `loadConfig(env)` validates everything and throws one ConfigError listing every problem. Settings that
+ * would make the model stop being a function of A (a learning-rate schedule, weight decay) are refused here
+ * rather than drifting silently: w_r = w_0 - lr * sum_i A[i] z_i needs a constant lr and no weight decay.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+
+import {
+  EnvReader,
+  readTlsFiles,
+  type ClientTlsFiles,
+  type Env,
+  type LogLevel,
+  type TlsFiles,
+} from '@fedkseed/service-kit';
+import type { ClientWeighting, RunMode } from '@fedkseed/store';
+
+/** The run's fixed settings: what RunConfig tells every client, and what the store pins with initRun. */
+export interface RunSettings {
+  /** Opaque id of the run; part of every Redis key and every token. */
+  runId: string;
+  /** K: candidate seeds; seed indices live in [0, K). */
+  numCandidateSeeds: number;
+  /** tau: local ZO steps per selected client per round; at most this many pairs per upload. */
+  numLocalSteps: number;
+  /** ZO perturbation scale eps. */
+  zoEps: number;
+  /** ZO learning rate lr, constant for the run. */
+  zoLr: number;
+  /** uint64 from which every party derives the candidate seeds (and the server its selections). */
+  runSeed: bigint;
+  /** FedKSeed (uniform seeds) or FedKSeed-Pro (importance-weighted, assigned by the server). */
+  mode: RunMode;
+  /** Aggregation weights: client data size or equal. */
+  weighting: ClientWeighting;
+  /** FedKSeed-Pro clip bound c on |g| in the importance statistics. */
+  importanceClip: number;
+  /** FedKSeed-Pro initial history value of every seed. */
+  importanceGradInitial: number;
+  /** Examples per local step (told to clients). */
+  batchSize: number;
+  /** Longest tokenized example (told to clients). */
+  maxSequenceLength: number;
+  /** Skip threshold on |L+ - L-| told to clients; 0 = none. */
+  gradClip: number;
+  /** The base model w0 clients must train on ("" = unspecified). */
+  baseModelId: string;
+  /** Whether catch-ups may be sent as bfloat16. */
+  allowLossyCatchUp: boolean;
+  /** Rounds to run; 0 = until stopped. */
+  numRounds: number;
+}
+
+/** How rounds are run. */
+export interface RoundSettings {
+  /** m: fraction of registered clients selected per round. */
+  clientFraction: number;
+  /** Fewest clients selected per round; a round does not open with fewer registered. */
+  minClientsPerRound: number;
+  /** Fraction of a round's participants whose uploads close it before the deadline. */
+  quorumFraction: number;
+  /** How long a round accepts uploads after it opens (ms). */
+  roundDeadlineMs: number;
+  /** Lease a closer holds on a round while aggregating; another replica takes over after it (ms). */
+  closeLeaseMs: number;
+  /** Longest the lifecycle waits before looking at the store again (other replicas, new clients) (ms). */
+  pollIntervalMs: number;
+  /** WAIT answers' retry_after_ms when nothing better is known (ms). */
+  taskRetryAfterMs: number;
+}
+
+export interface SeedProbabilitySettings {
+  /** host:port of the seed-probability service. */
+  address: string;
+  /** TLS towards it; insecure when absent. */
+  tls?: ClientTlsFiles;
+  /** Bearer token it expects, if any. */
+  token?: string;
+  /** Per-call deadline (ms). */
+  callTimeoutMs: number;
+}
+
+export interface AggregatorConfig {
+  /** Interface to listen on. */
+  host: string;
+  /** gRPC port; 0 picks a free one. */
+  port: number;
+  /** Server TLS (mutual when a CA is set); insecure when absent. */
+  tls?: TlsFiles;
+  logLevel: LogLevel;
+  /** Grace for in-flight calls on SIGTERM before they are cut (ms). */
+  drainGraceMs: number;
+  /** Redis URL, or undefined for the embedded in-memory store (one process, state lost on exit). */
+  redisUrl?: string;
+  /** HMAC-SHA256 key of the client bearer tokens. */
+  tokenSecret: string;
+  /** Shared secret a client presents to register. */
+  joinSecret: string;
+  /** Most clients the run registers. */
+  maxClients: number;
+  /** This replica's name as a round closer (unique per process). */
+  replicaId: string;
+  run: RunSettings;
+  rounds: RoundSettings;
+  /** FedKSeed-Pro through the seed-probability service; absent: computed here from the store's stats. */
+  seedProbability?: SeedProbabilitySettings;
+}
+
+const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+const REPLICA_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Reads and validates the whole configuration; throws one ConfigError listing every problem. */
+export function loadConfig(env: Env): AggregatorConfig {
+  const e = new EnvReader(env);
+  const tls = readTlsFiles(e);
+  const host = e.string('HOST', { default: '0.0.0.0' })!;
+  const port = e.port('PORT', { default: 50051 });
+  const logLevel = e.logLevel();
+  const drainGraceMs = e.int('DRAIN_GRACE_MS', { default: 10_000, min: 0 });
+  const redisUrl = e.string('REDIS_URL', { pattern: /^rediss?:\/\// });
+  const tokenSecret = e.secret('FEDKSEED_TOKEN_SECRET', { minBytes: 32, required: true }) ?? '';
+  const joinSecret = e.secret('FEDKSEED_JOIN_SECRET', { minBytes: 16, required: true }) ?? '';
+  if (tokenSecret && tokenSecret === joinSecret)
+    e.problem('FEDKSEED_JOIN_SECRET must differ from FEDKSEED_TOKEN_SECRET (clients know the join secret)');
+  const maxClients = e.int('MAX_CLIENTS', { default: 100_000, min: 1 });
+  const replicaId =
+    e.string('REPLICA_ID', { pattern: REPLICA_ID_PATTERN }) ??
+    `${hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 64)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+
+  const mode = e.oneOf('MODE', ['fedkseed', 'fedkseed-pro'] as const, { default: 'fedkseed' });
+  const run: RunSettings = {
+    runId: e.requiredString('RUN_ID', { pattern: RUN_ID_PATTERN }),
+    numCandidateSeeds: e.int('NUM_CANDIDATE_SEEDS', { default: 4096, min: 1, max: 0xffffffff }),
+    numLocalSteps: e.int('NUM_LOCAL_STEPS', { default: 200, min: 1, max: 0xffffffff }),
+    zoEps: e.number('ZO_EPS', { default: 5e-4, greaterThan: 0 }),
+    zoLr: e.number('ZO_LR', { default: 3e-7, greaterThan: 0 }),
+    runSeed: e.uint64('RUN_SEED'),
+    mode,
+    weighting: e.oneOf('WEIGHTING', ['data-size', 'equal'] as const, { default: 'data-size' }),
+    importanceClip: e.number('IMPORTANCE_CLIP', { default: 1000, greaterThan: 0 }),
+    importanceGradInitial: e.number('IMPORTANCE_GRAD_INITIAL', { default: 0 }),
+    batchSize: e.int('BATCH_SIZE', { default: 1, min: 1, max: 0xffffffff }),
+    maxSequenceLength: e.int('MAX_SEQUENCE_LENGTH', { default: 1024, min: 1, max: 0xffffffff }),
+    gradClip: e.number('GRAD_CLIP', { default: 0, min: 0 }),
+    baseModelId: e.string('BASE_MODEL_ID', { default: '', maxLength: 256 }) ?? '',
+    allowLossyCatchUp: e.bool('ALLOW_LOSSY_CATCH_UP', { default: false }),
+    numRounds: e.int('NUM_ROUNDS', { default: 0, min: 0, max: 0xffffffff }),
+  };
+  // The model is w0 - lr * sum_i A[i] z_i only with a constant lr and no weight decay.
+  const weightDecay = e.number('WEIGHT_DECAY', { default: 0 });
+  if (weightDecay !== 0 && !Number.isNaN(weightDecay))
+    e.problem(`WEIGHT_DECAY must be 0 (the model is a function of A only without weight decay), got ${weightDecay}`);
+
+  const rounds: RoundSettings = {
+    clientFraction: e.number('CLIENT_FRACTION', { default: 0.05, greaterThan: 0, max: 1 }),
+    minClientsPerRound: e.int('MIN_CLIENTS_PER_ROUND', { default: 1, min: 1 }),
+    quorumFraction: e.number('QUORUM_FRACTION', { default: 1, greaterThan: 0, max: 1 }),
+    roundDeadlineMs: e.int('ROUND_DEADLINE_MS', { default: 600_000, min: 1, max: 0xffffffff }),
+    closeLeaseMs: e.int('CLOSE_LEASE_MS', { default: 30_000, min: 1 }),
+    pollIntervalMs: e.int('ROUND_POLL_MS', { default: 1000, min: 1 }),
+    taskRetryAfterMs: e.int('TASK_RETRY_AFTER_MS', { default: 1000, min: 1, max: 0xffffffff }),
+  };
+  if (rounds.minClientsPerRound > maxClients)
+    e.problem(`MIN_CLIENTS_PER_ROUND (${rounds.minClientsPerRound}) exceeds MAX_CLIENTS (${maxClients})`);
+
+  let seedProbability: SeedProbabilitySettings | undefined;
+  const seedAddress = e.string('SEED_PROBABILITY_ADDRESS', { pattern: /^[^\s]+:\d+$/ });
+  const seedTls = e.bool('SEED_PROBABILITY_TLS', { default: tls !== undefined });
+  const seedToken = e.string('SEED_PROBABILITY_TOKEN');
+  const seedTimeoutMs = e.int('SEED_PROBABILITY_TIMEOUT_MS', { default: 5000, min: 1 });
+  if (seedAddress !== undefined) {
+    if (mode !== 'fedkseed-pro') e.problem('SEED_PROBABILITY_ADDRESS is only used with MODE=fedkseed-pro');
+    seedProbability = { address: seedAddress, callTimeoutMs: seedTimeoutMs };
+    if (seedTls) seedProbability.tls = tls ? { ...tls } : {};
+    if (seedToken !== undefined) seedProbability.token = seedToken;
+  }
+
+  e.finish();
+  const config: AggregatorConfig = {
+    host,
+    port,
+    logLevel,
+    drainGraceMs,
+    tokenSecret,
+    joinSecret,
+    maxClients,
+    replicaId,
+    run,
+    rounds,
+  };
+  if (tls) config.tls = tls;
+  if (redisUrl !== undefined) config.redisUrl = redisUrl;
+  if (seedProbability) config.seedProbability = seedProbability;
+  return config;
+}

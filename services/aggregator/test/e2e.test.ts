@@ -1,0 +1,196 @@
+/**
+ * The aggregator end to end over real gRPC (localhost:0, generated stubs), on the in-memory store and on a
+ * real Redis: several clients over several rounds, then the final A of GetRunState must equal, bit for
+ * bit, the pure aggregateRound applied round by round to the same uploads; a repeated upload is counted
+ * once.
+ */
+import { InMemoryRoundStore, type RoundStore } from '@fedkseed/store';
+import { RoundStatus, RunStatus, SeedSampling, TaskStatus, type SubmitScalarGradientsRequest } from '@fedkseed/proto';
+import { status } from '@grpc/grpc-js';
+import { aggregateRound } from '@fedkseed/zo';
+
+import {
+  AggregatorCaller,
+  RedisFixture,
+  SKIP_REDIS,
+  bits,
+  failure,
+  rng,
+  startApp,
+  testEnv,
+  waitFor,
+  type StartedApp,
+} from './harness';
+import { SimClient, type RecordedUpload } from './sim-client';
+
+const K = 64;
+
+/** A after applying every round's uploads with aggregateRound, in the store's order (client id). */
+function expectedAccumulated(uploads: readonly RecordedUpload[], numRounds: number): Float64Array {
+  let accumulated: Float64Array = new Float64Array(K);
+  for (let round = 1; round <= numRounds; round++) {
+    const of = uploads
+      .filter((u) => u.round === round)
+      .sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0))
+      .map((u) => ({ pairs: u.pairs, weight: u.numExamples }));
+    accumulated = aggregateRound(accumulated, of).accumulated;
+  }
+  return accumulated;
+}
+
+/** Polls every client until all are DONE. */
+async function runToCompletion(callers: AggregatorCaller[], clients: SimClient[], uploads: RecordedUpload[]) {
+  const random = rng(7);
+  await waitFor(
+    async () => {
+      for (const [i, client] of clients.entries())
+        if (!client.done) await client.step(callers[i % callers.length], random, uploads);
+      return clients.every((c) => c.done);
+    },
+    'every client to be done',
+    30_000,
+  );
+}
+
+type StoreKind = 'in-memory' | 'redis';
+
+const kinds: StoreKind[] = SKIP_REDIS ? ['in-memory'] : ['in-memory', 'redis'];
+
+describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
+  const redis = new RedisFixture();
+  const started: StartedApp[] = [];
+  const callers: AggregatorCaller[] = [];
+
+  beforeAll(async () => {
+    if (kind === 'redis') await redis.connect();
+  });
+  afterEach(async () => {
+    for (const c of callers.splice(0)) c.close();
+    for (const s of started.splice(0)) await s.app.drain();
+    await redis.cleanup();
+  });
+  afterAll(async () => {
+    await redis.close();
+  });
+
+  function storeFor(runId: string): RoundStore {
+    return kind === 'redis' ? redis.store(runId) : new InMemoryRoundStore();
+  }
+
+  async function start(env: Record<string, string>) {
+    const s = await startApp(env, storeFor(env.RUN_ID));
+    started.push(s);
+    const caller = new AggregatorCaller(s.address);
+    callers.push(caller);
+    return { ...s, caller };
+  }
+
+  it('runs several rounds with several clients; the final A is the pure aggregate of the same uploads', async () => {
+    const env = testEnv({ NUM_ROUNDS: '4', MIN_CLIENTS_PER_ROUND: '3', CLIENT_FRACTION: '0.5' });
+    const { caller, events, app } = await start(env);
+    const clients: SimClient[] = [];
+    for (const n of [12, 40, 7, 25, 3, 60]) clients.push(await SimClient.join(caller, n));
+    const uploads: RecordedUpload[] = [];
+    await runToCompletion([caller], clients, uploads);
+
+    const state = await caller.runState(clients[0].token);
+    expect(state.runStatus).toBe(RunStatus.RUN_STATUS_FINISHED);
+    expect(state.modelVersion).toBe(4);
+    expect(state.currentRound).toBe(4);
+    expect(state.roundStatus).toBe(RoundStatus.ROUND_STATUS_CLOSED);
+    expect(state.run).toMatchObject({
+      runId: env.RUN_ID,
+      numCandidateSeeds: K,
+      localSteps: 8,
+      runSeed: 42n,
+      totalRounds: 4,
+      seedSampling: SeedSampling.SEED_SAMPLING_UNIFORM,
+    });
+    expect(new Set(uploads.map((u) => u.round))).toEqual(new Set([1, 2, 3, 4]));
+    // Rounds 2..4 select 3 of the 6 clients (m = 0.5), and each selected one uploads once.
+    for (let round = 2; round <= 4; round++) expect(uploads.filter((u) => u.round === round)).toHaveLength(3);
+    const expected = expectedAccumulated(uploads, 4);
+    expect(bits(state.accumulated)).toBe(bits(expected));
+    expect(state.accumulated.some((v) => v !== 0)).toBe(true);
+
+    // Every client rebuilt A from its catch-ups, within float32 rounding of each change.
+    for (const client of clients) {
+      expect(client.modelVersion).toBe(4);
+      for (let i = 0; i < K; i++) expect(client.localA[i]).toBeCloseTo(expected[i], 4);
+    }
+    // One open and one close per round, all by this replica.
+    expect(events.filter((e) => e.type === 'opened').map((e) => e.round)).toEqual([0, 1, 2, 3]);
+    expect(events.filter((e) => e.type === 'closed').map((e) => e.round)).toEqual([0, 1, 2, 3]);
+    expect(events.at(-1)).toEqual({ type: 'finished', version: 4 });
+    // The operator token reads the state too.
+    const asOperator = await caller.runState(app.auth.operatorToken(), true);
+    expect(asOperator).toMatchObject({ modelVersion: 4, accumulated: [] });
+  });
+
+  it('counts a repeated upload once and refuses a different one for the same round', async () => {
+    const env = testEnv({ NUM_ROUNDS: '1', MIN_CLIENTS_PER_ROUND: '2', CLIENT_FRACTION: '1' });
+    const { caller, app } = await start(env);
+    const a = await SimClient.join(caller, 10);
+    const b = await SimClient.join(caller, 30);
+    const task = await waitFor(async () => {
+      const t = await caller.getTask(a.token, 0);
+      return t.status === TaskStatus.TASK_STATUS_TRAIN && t;
+    }, 'round 1 to open');
+    expect(task.round).toBe(1);
+    // GetTask is idempotent within a round.
+    const again = await caller.getTask(a.token, 0);
+    expect(again).toEqual({ ...task, deadlineInMs: again.deadlineInMs });
+
+    const upload: SubmitScalarGradientsRequest = a.train(task, rng(1));
+    expect(await caller.submit(a.token, upload)).toEqual({
+      duplicate: false,
+      acceptedPairCount: upload.scalarGradients.length,
+    });
+    const before = await app.store.dump();
+    expect(await caller.submit(a.token, upload)).toEqual({
+      duplicate: true,
+      acceptedPairCount: upload.scalarGradients.length,
+    });
+    const different = { ...upload, meanLocalLoss: upload.meanLocalLoss + 1 };
+    expect(await failure(caller.submit(a.token, different))).toMatchObject({
+      code: status.ALREADY_EXISTS,
+      reason: 'DUPLICATE_SUBMISSION',
+    });
+    expect(await app.store.dump()).toBe(before);
+    // After uploading, the client waits.
+    expect((await caller.getTask(a.token, 0)).status).toBe(TaskStatus.TASK_STATUS_WAIT);
+
+    // The second client's upload completes the round; A holds a's pairs once.
+    const taskB = await caller.getTask(b.token, 0);
+    const uploadB = b.train(taskB, rng(2));
+    await caller.submit(b.token, uploadB);
+    const state = await waitFor(async () => {
+      const s = await caller.runState(a.token);
+      return s.runStatus === RunStatus.RUN_STATUS_FINISHED && s;
+    }, 'the run to finish');
+    const expected = expectedAccumulated(
+      [
+        { round: 1, clientId: a.clientId, numExamples: 10, pairs: upload.scalarGradients },
+        { round: 1, clientId: b.clientId, numExamples: 30, pairs: uploadB.scalarGradients },
+      ],
+      1,
+    );
+    expect(bits(state.accumulated)).toBe(bits(expected));
+    // A repeat after the round closed is still a duplicate, not an error.
+    expect((await caller.submit(a.token, upload)).duplicate).toBe(true);
+  });
+
+  it('registers idempotently with an idempotency key', async () => {
+    const { caller } = await start(testEnv());
+    const first = await caller.register({ numExamples: 5, idempotencyKey: 'device-1' });
+    const second = await caller.register({ numExamples: 5, idempotencyKey: 'device-1' });
+    expect(second.clientId).toBe(first.clientId);
+    expect(second.clientToken).toBe(first.clientToken);
+    const other = await caller.register({ numExamples: 5 });
+    expect(other.clientId).not.toBe(first.clientId);
+    expect(await failure(caller.register({ numExamples: 6, idempotencyKey: 'device-1' }))).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      reason: 'INVALID_FIELD',
+    });
+  });
+});

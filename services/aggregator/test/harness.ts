@@ -1,0 +1,223 @@
+/**
+ * Test plumbing for the aggregator: apps on localhost:0 with a real store, clients over the generated
+ * stubs, Redis connections that fail fast, and a unique run per test whose keys are deleted afterwards.
+ * Redis must be reachable (REDIS_URL, default redis://127.0.0.1:6379): an unreachable Redis fails the
+ * suites, unless FEDKSEED_SKIP_REDIS_TESTS=1 skips them.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { credentials, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import {
+  AggregatorServiceClient,
+  bearerMetadata,
+  joinSecretMetadata,
+  readErrorDetail,
+  type GetRunStateResponse,
+  type GetTaskResponse,
+  type RegisterClientRequest,
+  type RegisterClientResponse,
+  type SubmitScalarGradientsRequest,
+  type SubmitScalarGradientsResponse,
+} from '@fedkseed/proto';
+import { silentLogger } from '@fedkseed/service-kit';
+import { RedisRoundStore, RunKeys, type RoundStore } from '@fedkseed/store';
+import { Redis } from 'ioredis';
+
+import { startAggregatorApp, type AggregatorApp, type AggregatorAppOverrides } from '../src/aggregator-app';
+import { loadConfig } from '../src/config';
+import type { LifecycleEvent } from '../src/round-lifecycle';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const SKIP_REDIS = process.env.FEDKSEED_SKIP_REDIS_TESTS === '1';
+export const describeRedis = SKIP_REDIS ? describe.skip : describe;
+
+export const TOKEN_SECRET = 'test-token-secret-0123456789abcdef0123456789';
+export const JOIN_SECRET = 'test-join-secret-0123456789';
+
+export const uniqueRunId = () => `t-${process.pid}-${randomBytes(6).toString('hex')}`;
+
+/** The environment of a small test run (K = 64, tau = 8); `overrides` win. */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    RUN_ID: uniqueRunId(),
+    FEDKSEED_TOKEN_SECRET: TOKEN_SECRET,
+    FEDKSEED_JOIN_SECRET: JOIN_SECRET,
+    HOST: 'localhost',
+    PORT: '0',
+    NUM_CANDIDATE_SEEDS: '64',
+    NUM_LOCAL_STEPS: '8',
+    RUN_SEED: '42',
+    CLIENT_FRACTION: '0.5',
+    MIN_CLIENTS_PER_ROUND: '2',
+    QUORUM_FRACTION: '1',
+    ROUND_DEADLINE_MS: '60000',
+    ROUND_POLL_MS: '100',
+    CLOSE_LEASE_MS: '5000',
+    NUM_ROUNDS: '3',
+    DRAIN_GRACE_MS: '2000',
+    ...overrides,
+  };
+}
+
+/** Redis connections that fail instead of retrying forever, and the cleanup of each test's run. */
+export class RedisFixture {
+  private readonly connections: Redis[] = [];
+  private readonly runIds = new Set<string>();
+
+  /** Call in beforeAll: fails the suite with a clear message when Redis is unreachable. */
+  async connect(): Promise<void> {
+    const probe = this.connection();
+    try {
+      await probe.ping();
+    } catch (e) {
+      throw new Error(
+        `Redis is unreachable at ${REDIS_URL} (${(e as Error).message}). Start one, point REDIS_URL at one, ` +
+          'or set FEDKSEED_SKIP_REDIS_TESTS=1 to skip these tests.',
+      );
+    }
+  }
+
+  connection(): Redis {
+    const redis = new Redis(REDIS_URL, { connectTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    redis.on('error', () => {}); // failures surface through the commands
+    this.connections.push(redis);
+    return redis;
+  }
+
+  /** A store on its own connection, as one aggregator replica has. */
+  store(runId: string, clock?: () => number): RedisRoundStore {
+    this.runIds.add(runId);
+    return new RedisRoundStore({ redis: this.connection(), runId, clock });
+  }
+
+  /** Call in afterEach: deletes every key of the runs used. */
+  async cleanup(): Promise<void> {
+    const redis = this.connections[0];
+    for (const runId of this.runIds) {
+      const keys = new RunKeys(runId);
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', keys.scanPattern(), 'COUNT', 1000);
+        if (batch.length) await redis.del(...batch);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    this.runIds.clear();
+  }
+
+  /** Call in afterAll. */
+  async close(): Promise<void> {
+    await Promise.all(this.connections.map((c) => (c.status === 'ready' ? c.quit() : c.disconnect())));
+  }
+}
+
+export interface StartedApp {
+  app: AggregatorApp;
+  events: LifecycleEvent[];
+  address: string;
+}
+
+/** Starts an aggregator from a test environment on `store`, recording its lifecycle events. */
+export async function startApp(
+  env: Record<string, string>,
+  store: RoundStore,
+  overrides: AggregatorAppOverrides = {},
+): Promise<StartedApp> {
+  const events: LifecycleEvent[] = [];
+  const app = await startAggregatorApp(loadConfig(env), {
+    store,
+    logger: silentLogger('aggregator'),
+    onEvent: (e) => events.push(e),
+    ...overrides,
+  });
+  return { app, events, address: app.server.address };
+}
+
+type Callback<Res> = (err: ServiceError | null, res?: Res) => void;
+
+function unary<Req, Res>(
+  fn: (req: Req, metadata: Metadata, callback: Callback<Res>) => unknown,
+  req: Req,
+  metadata: Metadata,
+): Promise<Res> {
+  return new Promise((resolve, reject) => fn(req, metadata, (err, res) => (err ? reject(err) : resolve(res!))));
+}
+
+/** One party's view of an aggregator: the generated client plus its credentials. */
+export class AggregatorCaller {
+  readonly client: AggregatorServiceClient;
+
+  constructor(address: string) {
+    this.client = new AggregatorServiceClient(address, credentials.createInsecure());
+  }
+
+  register(req: Partial<RegisterClientRequest> = {}, joinSecret = JOIN_SECRET): Promise<RegisterClientResponse> {
+    const request: RegisterClientRequest = {
+      displayName: '',
+      numExamples: 1,
+      clientVersion: 'test/0',
+      idempotencyKey: '',
+      ...req,
+    };
+    return unary(this.client.registerClient.bind(this.client), request, joinSecretMetadata(joinSecret));
+  }
+
+  getTask(token: string, modelVersion: number): Promise<GetTaskResponse> {
+    return unary(this.client.getTask.bind(this.client), { modelVersion }, bearerMetadata(token));
+  }
+
+  submit(token: string, req: SubmitScalarGradientsRequest): Promise<SubmitScalarGradientsResponse> {
+    return unary(this.client.submitScalarGradients.bind(this.client), req, bearerMetadata(token));
+  }
+
+  runState(token: string, omitAccumulated = false): Promise<GetRunStateResponse> {
+    return unary(this.client.getRunState.bind(this.client), { omitAccumulated }, bearerMetadata(token));
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** Awaits a call expected to fail; returns its status code and ErrorDetail reason. */
+export async function failure(p: Promise<unknown>): Promise<{ code: number; reason?: string; metadata?: object }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as ServiceError;
+    const detail = readErrorDetail(err.metadata);
+    return { code: err.code, reason: detail?.reason, metadata: detail?.metadata };
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** Polls `check` until it returns a value other than undefined/false. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** mulberry32: a small seeded PRNG so every run uses the same data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Exact bits of a float64 vector, for comparisons that must not forgive the last ulp. */
+export const bits = (v: ArrayLike<number>) => Buffer.from(Float64Array.from(v).buffer).toString('hex');

@@ -1,0 +1,115 @@
+/**
+ * A simulated federated client over real gRPC: it registers, asks for tasks, applies catch-ups to its own
+ * copy of A (standing in for its model), "trains" by drawing the task's seed indices and random float32
+ * scalars (skipping some steps), and submits. Every upload is recorded so that tests can recompute the
+ * expected A with the pure aggregateRound.
+ */
+import {
+  TaskStatus,
+  decodeAccumulatedDelta,
+  type GetTaskResponse,
+  type SubmitScalarGradientsRequest,
+} from '@fedkseed/proto';
+import { SeedSampler, type ScalarGradient } from '@fedkseed/zo';
+
+import type { AggregatorCaller } from './harness';
+
+export interface RecordedUpload {
+  /** API round. */
+  round: number;
+  clientId: string;
+  numExamples: number;
+  pairs: ScalarGradient[];
+}
+
+export class SimClient {
+  modelVersion = 0;
+  /** A as this client rebuilt it from catch-ups (float32-rounded changes, summed in float64). */
+  readonly localA: Float64Array;
+  done = false;
+
+  private constructor(
+    readonly clientId: string,
+    readonly token: string,
+    readonly numExamples: number,
+    readonly numCandidateSeeds: number,
+  ) {
+    this.localA = new Float64Array(numCandidateSeeds);
+  }
+
+  static async join(caller: AggregatorCaller, numExamples: number, idempotencyKey = ''): Promise<SimClient> {
+    const reg = await caller.register({ numExamples, idempotencyKey, displayName: `sim-${numExamples}` });
+    return new SimClient(reg.clientId, reg.clientToken, numExamples, reg.run!.numCandidateSeeds);
+  }
+
+  applyCatchUp(task: GetTaskResponse): void {
+    if (!task.catchUp) return;
+    expect(task.catchUp.fromVersion).toBe(this.modelVersion);
+    const { seedIndices, values } = decodeAccumulatedDelta(task.catchUp, this.numCandidateSeeds);
+    for (let j = 0; j < seedIndices.length; j++) this.localA[seedIndices[j]] += values[j];
+    this.modelVersion = task.catchUp.toVersion;
+  }
+
+  /** The upload of a TRAIN task: one pair per step that is not skipped, seeds as the task says. */
+  train(task: GetTaskResponse, random: () => number): SubmitScalarGradientsRequest {
+    const dist = task.seedDistribution!;
+    const tau = task.localSteps;
+    let seedOf: (t: number) => number;
+    if (dist.distribution?.$case === 'assigned') {
+      const assigned = dist.distribution.assigned.seedIndices;
+      expect(assigned).toHaveLength(tau);
+      seedOf = (t) => assigned[t];
+    } else {
+      expect(dist.distribution?.$case).toBe('uniform');
+      const sampler = new SeedSampler({ numCandidateSeeds: this.numCandidateSeeds, samplingSeed: dist.samplingSeed });
+      seedOf = () => sampler.next();
+    }
+    const pairs: ScalarGradient[] = [];
+    let skipped = 0;
+    let lossSum = 0;
+    for (let t = 0; t < tau; t++) {
+      const seedIndex = seedOf(t);
+      if (random() < 0.15) {
+        skipped++;
+        continue;
+      }
+      pairs.push({ seedIndex, scalarGrad: Math.fround((random() - 0.5) * 10) });
+      lossSum += 2 + random();
+    }
+    return {
+      round: task.round,
+      modelVersion: task.modelVersion,
+      scalarGradients: pairs,
+      localStepsRun: tau,
+      skippedSteps: skipped,
+      meanLocalLoss: Math.fround(pairs.length ? lossSum / pairs.length : 0),
+      trainDurationMs: 5,
+    };
+  }
+
+  /** One GetTask and, for TRAIN, one submission. */
+  async step(caller: AggregatorCaller, random: () => number, uploads: RecordedUpload[]): Promise<TaskStatus> {
+    const task = await caller.getTask(this.token, this.modelVersion);
+    if (task.status === TaskStatus.TASK_STATUS_WAIT) {
+      expect(task.catchUp).toBeUndefined();
+      return task.status;
+    }
+    this.applyCatchUp(task);
+    if (task.status === TaskStatus.TASK_STATUS_DONE) {
+      this.done = true;
+      return task.status;
+    }
+    expect(task.status).toBe(TaskStatus.TASK_STATUS_TRAIN);
+    expect(this.modelVersion).toBe(task.modelVersion);
+    const upload = this.train(task, random);
+    const res = await caller.submit(this.token, upload);
+    expect(res).toEqual({ duplicate: false, acceptedPairCount: upload.scalarGradients.length });
+    uploads.push({
+      round: task.round,
+      clientId: this.clientId,
+      numExamples: this.numExamples,
+      pairs: upload.scalarGradients,
+    });
+    return task.status;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Wires the seed-probability service together from a loaded config: store (its own run namespace),
+ * handlers, gRPC server with health. `main.ts` calls it for the real process; tests call it with their own
+ * store and call `drain()` as SIGTERM would.
+ */
+import { SERVICE_NAMES, SeedProbabilityServiceService } from '@fedkseed/proto';
+import { Logger, startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
+import { InMemoryRoundStore, RedisRoundStore, type RoundStore, type RunConfigInput } from '@fedkseed/store';
+
+import type { SeedProbabilityConfig } from './config';
+import { SeedProbabilityService } from './seed-probability-service';
+
+export interface SeedProbabilityAppOverrides {
+  /** A store to use (and not close) for the statistics; default: Redis at REDIS_URL, else in memory. */
+  store?: RoundStore;
+  logger?: Logger;
+}
+
+export interface SeedProbabilityApp {
+  readonly config: SeedProbabilityConfig;
+  readonly store: RoundStore;
+  readonly service: SeedProbabilityService;
+  readonly server: RunningGrpcServer;
+  /** What SIGTERM does: NOT_SERVING, finish in-flight calls (or cut them after the grace), close the store. */
+  drain(): Promise<DrainOutcome>;
+}
+
+/**
+ * The statistics' namespace in the store. Only K and the importance settings matter here; the run seed,
+ * tau and lr belong to the aggregator's run and are placeholders.
+ */
+export function statisticsRunConfig(config: SeedProbabilityConfig): RunConfigInput {
+  return {
+    runSeed: 0n,
+    numCandidateSeeds: config.numCandidateSeeds,
+    numLocalSteps: 1,
+    mode: config.mode,
+    importanceClip: config.importanceClip,
+    importanceGradInitial: config.importanceGradInitial,
+  };
+}
+
+export async function startSeedProbabilityApp(
+  config: SeedProbabilityConfig,
+  overrides: SeedProbabilityAppOverrides = {},
+): Promise<SeedProbabilityApp> {
+  const logger =
+    overrides.logger ?? new Logger({ service: 'seed-probability', runId: config.runId, level: config.logLevel });
+  const ownsStore = overrides.store === undefined;
+  const store =
+    overrides.store ??
+    (config.redisUrl
+      ? new RedisRoundStore({ redis: config.redisUrl, runId: config.storeRunId })
+      : new InMemoryRoundStore());
+  let server: RunningGrpcServer;
+  let service: SeedProbabilityService;
+  try {
+    const { status } = await store.initRun(statisticsRunConfig(config));
+    logger.info(status === 'created' ? 'statistics created' : 'statistics resumed', { storeRunId: config.storeRunId });
+    service = new SeedProbabilityService({ ...config, store, logger });
+    server = await startGrpcServer({
+      host: config.host,
+      port: config.port,
+      tls: config.tls,
+      logger,
+      services: [
+        {
+          name: SERVICE_NAMES.seedProbability,
+          definition: SeedProbabilityServiceService,
+          implementation: service.implementation(),
+        },
+      ],
+    });
+  } catch (e) {
+    if (ownsStore) await store.close();
+    throw e;
+  }
+  let drained: Promise<DrainOutcome> | undefined;
+  const drain = async () => {
+    const outcome = await server.drain({ graceMs: config.drainGraceMs });
+    if (ownsStore) await store.close();
+    return outcome;
+  };
+  return { config, store, service, server, drain: () => (drained ??= drain()) };
+}

@@ -1,0 +1,165 @@
+/**
+ * fedkseed.v1.SeedProbabilityService (proto/fedkseed/v1/seed_probability_service.proto): FedKSeed-Pro seed
+ * importance (Qin et al. 2024, section 3.3, Eq. 5-6). The statistics are running sums and counts of
+ * |clip(g, -c, c)| per seed, kept in the store (recordRoundScalars, idempotent by round); the distribution
+ * of a round is p = softmax(minmax(psi)), psi_i = sum_i / count_i, computed by @fedkseed/zo's
+ * SeedImportance from them: O(K), a fraction of a millisecond at K = 4096.
+ *
+ * "The first call for a round fixes its answer": answers are kept per round (the last
+ * DISTRIBUTION_CACHE_ROUNDS), so a repeated call, or one from another aggregator replica, gets the same
+ * probabilities even if a later round was reported in between. The aggregator also stores the answer with
+ * the round it opens, which is what makes the seeds of a round the same on every aggregator replica.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+import type { Metadata } from '@grpc/grpc-js';
+import {
+  ErrorReason,
+  bearerToken,
+  type GetSeedDistributionRequest,
+  type GetSeedDistributionResponse,
+  type ReportRoundScalarsRequest,
+  type ReportRoundScalarsResponse,
+  type SeedProbabilityServiceServer,
+} from '@fedkseed/proto';
+import { ApiError, unaryHandler, type Logger } from '@fedkseed/service-kit';
+import type { RoundStore, RunMode } from '@fedkseed/store';
+import { SeedImportance } from '@fedkseed/zo';
+
+export interface SeedProbabilityServiceOptions {
+  /** A store whose run (the service's own namespace) is initialized. */
+  store: RoundStore;
+  numCandidateSeeds: number;
+  mode: RunMode;
+  importanceClip: number;
+  importanceGradInitial: number;
+  /** Bearer token callers must present, if any. */
+  serviceToken?: string;
+  /** Rounds whose answers are kept. @default 64 */
+  distributionCacheRounds?: number;
+  logger: Logger;
+}
+
+export class SeedProbabilityService {
+  private readonly store: RoundStore;
+  private readonly numCandidateSeeds: number;
+  private readonly logger: Logger;
+  private readonly tokenDigest: Buffer | undefined;
+  private readonly cacheRounds: number;
+  /** round -> the answer that round got first (insertion order = age). */
+  private readonly answers = new Map<number, GetSeedDistributionResponse>();
+
+  constructor(private readonly options: SeedProbabilityServiceOptions) {
+    this.store = options.store;
+    this.numCandidateSeeds = options.numCandidateSeeds;
+    this.logger = options.logger;
+    this.tokenDigest = options.serviceToken === undefined ? undefined : sha256(options.serviceToken);
+    this.cacheRounds = options.distributionCacheRounds ?? 64;
+  }
+
+  implementation(): SeedProbabilityServiceServer {
+    return {
+      getSeedDistribution: unaryHandler(this.logger, (req: GetSeedDistributionRequest, ctx) =>
+        this.getSeedDistribution(req, ctx.metadata),
+      ),
+      reportRoundScalars: unaryHandler(this.logger, (req: ReportRoundScalarsRequest, ctx) =>
+        this.reportRoundScalars(req, ctx.metadata),
+      ),
+    };
+  }
+
+  async getSeedDistribution(
+    request: GetSeedDistributionRequest,
+    metadata: Metadata,
+  ): Promise<GetSeedDistributionResponse> {
+    this.authenticate(metadata);
+    this.checkRequest(request.round, request.numCandidateSeeds);
+    const known = this.answers.get(request.round);
+    if (known) return known;
+    const answer = await this.compute(request.round);
+    // Another call for the same round may have finished first; the first answer stands.
+    const first = this.answers.get(request.round) ?? answer;
+    this.answers.set(request.round, first);
+    while (this.answers.size > this.cacheRounds) this.answers.delete(this.answers.keys().next().value!);
+    return first;
+  }
+
+  async reportRoundScalars(
+    request: ReportRoundScalarsRequest,
+    metadata: Metadata,
+  ): Promise<ReportRoundScalarsResponse> {
+    this.authenticate(metadata);
+    this.checkRequest(request.round, request.numCandidateSeeds);
+    // The whole request is checked before anything is recorded.
+    const pairs = request.scalarGradients;
+    for (let position = 0; position < pairs.length; position++) {
+      const { seedIndex, scalarGrad } = pairs[position];
+      if (!(seedIndex < this.numCandidateSeeds))
+        throw new ApiError(ErrorReason.SEED_INDEX_OUT_OF_RANGE, `pair ${position}: seed index ${seedIndex}`, {
+          position,
+          seed_index: seedIndex,
+          num_candidate_seeds: this.numCandidateSeeds,
+        });
+      if (!Number.isFinite(scalarGrad))
+        throw new ApiError(ErrorReason.NON_FINITE_SCALAR, `pair ${position}: scalar gradient ${scalarGrad}`, {
+          position,
+        });
+    }
+    const { status } = await this.store.recordRoundScalars(request.round, pairs);
+    const duplicate = status === 'duplicate';
+    this.logger.info(duplicate ? 'round scalars already recorded' : 'round scalars recorded', {
+      round: request.round,
+      scalars: pairs.length,
+    });
+    return { duplicate, acceptedScalarCount: duplicate ? 0 : pairs.length };
+  }
+
+  /** The distribution from the statistics as they are now. */
+  private async compute(round: number): Promise<GetSeedDistributionResponse> {
+    const stats = await this.store.getSeedStats();
+    const uniform: GetSeedDistributionResponse = {
+      round,
+      roundsIncluded: stats.roundsRecorded,
+      distribution: { $case: 'uniform', uniform: {} },
+    };
+    if (this.options.mode !== 'fedkseed-pro' || stats.roundsRecorded === 0) return uniform;
+    const importance = SeedImportance.fromState(stats.sums, stats.counts, {
+      clip: this.options.importanceClip,
+      gradInitial: this.options.importanceGradInitial,
+    });
+    const psi = importance.importance();
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of psi) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (max === min) return uniform; // every importance equal: softmax(minmax) is uniform anyway
+    return {
+      round,
+      roundsIncluded: stats.roundsRecorded,
+      distribution: { $case: 'importance', importance: { probabilities: Array.from(importance.probabilities()) } },
+    };
+  }
+
+  private checkRequest(round: number, numCandidateSeeds: number): void {
+    if (numCandidateSeeds !== this.numCandidateSeeds)
+      throw new ApiError(
+        ErrorReason.CANDIDATE_SEEDS_MISMATCH,
+        `K = ${numCandidateSeeds} in the request, the service has K = ${this.numCandidateSeeds}`,
+        { num_candidate_seeds: numCandidateSeeds, expected: this.numCandidateSeeds },
+      );
+    if (round < 1) throw new ApiError(ErrorReason.INVALID_FIELD, 'rounds count from 1', { field: 'round' });
+  }
+
+  private authenticate(metadata: Metadata): void {
+    if (!this.tokenDigest) return;
+    const token = bearerToken(metadata);
+    if (token === undefined || !timingSafeEqual(sha256(token), this.tokenDigest))
+      throw new ApiError(ErrorReason.BAD_TOKEN, 'missing or wrong service token');
+  }
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}

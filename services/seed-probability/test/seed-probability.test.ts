@@ -1,0 +1,263 @@
+/**
+ * The seed-probability service over real gRPC (localhost:0, generated stubs) on a real Redis and on the
+ * in-memory store: uniform before any history, importance-weighted after, each round's answer fixed by its
+ * first call, reports idempotent by round, refused requests changing nothing, and the K = 4096 recompute
+ * timed.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import {
+  SeedProbabilityServiceClient,
+  bearerMetadata,
+  readErrorDetail,
+  type GetSeedDistributionResponse,
+  type ReportRoundScalarsRequest,
+  type ReportRoundScalarsResponse,
+} from '@fedkseed/proto';
+import { silentLogger } from '@fedkseed/service-kit';
+import { InMemoryRoundStore, RedisRoundStore, RunKeys, type RoundStore } from '@fedkseed/store';
+import { SeedImportance, type ScalarGradient } from '@fedkseed/zo';
+import { Redis } from 'ioredis';
+
+import { loadConfig } from '../src/config';
+import { startSeedProbabilityApp, type SeedProbabilityApp } from '../src/seed-probability-app';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SKIP_REDIS = process.env.FEDKSEED_SKIP_REDIS_TESTS === '1';
+const kinds = SKIP_REDIS ? ['in-memory'] : ['redis', 'in-memory'];
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomPairs(random: () => number, n: number, k: number): ScalarGradient[] {
+  return Array.from({ length: n }, () => ({
+    seedIndex: Math.floor(random() * k),
+    scalarGrad: Math.fround((random() - 0.5) * 50),
+  }));
+}
+
+class Caller {
+  readonly client: SeedProbabilityServiceClient;
+  constructor(
+    address: string,
+    private readonly token?: string,
+  ) {
+    this.client = new SeedProbabilityServiceClient(address, credentials.createInsecure());
+  }
+  private md(): Metadata {
+    return this.token ? bearerMetadata(this.token) : new Metadata();
+  }
+  distribution(round: number, numCandidateSeeds: number): Promise<GetSeedDistributionResponse> {
+    return new Promise((resolve, reject) =>
+      this.client.getSeedDistribution({ round, numCandidateSeeds }, this.md(), (e, r) => (e ? reject(e) : resolve(r))),
+    );
+  }
+  report(req: ReportRoundScalarsRequest): Promise<ReportRoundScalarsResponse> {
+    return new Promise((resolve, reject) =>
+      this.client.reportRoundScalars(req, this.md(), (e, r) => (e ? reject(e) : resolve(r))),
+    );
+  }
+}
+
+async function failure(p: Promise<unknown>): Promise<{ code: number; reason?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as ServiceError;
+    return { code: err.code, reason: readErrorDetail(err.metadata)?.reason };
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe.each(kinds)('seed-probability service (%s store)', (kind) => {
+  let redis: Redis | undefined;
+  const apps: SeedProbabilityApp[] = [];
+  const callers: Caller[] = [];
+  const runIds: string[] = [];
+
+  beforeAll(async () => {
+    if (kind !== 'redis') return;
+    redis = new Redis(REDIS_URL, { connectTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    redis.on('error', () => {});
+    try {
+      await redis.ping();
+    } catch (e) {
+      throw new Error(
+        `Redis is unreachable at ${REDIS_URL} (${(e as Error).message}). Start one, point REDIS_URL at one, ` +
+          'or set FEDKSEED_SKIP_REDIS_TESTS=1 to skip these tests.',
+      );
+    }
+  });
+  afterEach(async () => {
+    for (const c of callers.splice(0)) c.client.close();
+    for (const a of apps.splice(0)) await a.drain();
+    for (const runId of runIds.splice(0)) {
+      const [, keys] = await redis!.scan('0', 'MATCH', new RunKeys(runId).scanPattern(), 'COUNT', 1000);
+      if (keys.length) await redis!.del(...keys);
+    }
+  });
+  afterAll(async () => {
+    await redis?.quit();
+  });
+
+  async function start(env: Record<string, string> = {}) {
+    const config = loadConfig({
+      RUN_ID: `t-${process.pid}-${randomBytes(6).toString('hex')}`,
+      HOST: 'localhost',
+      PORT: '0',
+      NUM_CANDIDATE_SEEDS: '4096',
+      ...env,
+    });
+    let store: RoundStore;
+    if (kind === 'redis') {
+      runIds.push(config.storeRunId);
+      store = new RedisRoundStore({ redis: redis!, runId: config.storeRunId });
+    } else store = new InMemoryRoundStore();
+    const app = await startSeedProbabilityApp(config, { store, logger: silentLogger('seed-probability') });
+    apps.push(app);
+    const caller = new Caller(app.server.address, env.SERVICE_TOKEN);
+    callers.push(caller);
+    return { app, caller, store };
+  }
+
+  it('serves uniform first, then p = softmax(minmax(psi)) fixed per round; reports count once per round', async () => {
+    const { caller, store } = await start();
+    const K = 4096;
+    expect(await caller.distribution(1, K)).toEqual({
+      round: 1,
+      roundsIncluded: 0,
+      distribution: { $case: 'uniform', uniform: {} },
+    });
+    const random = rng(5);
+    const round1 = randomPairs(random, 2000, K);
+    expect(await caller.report({ round: 1, numCandidateSeeds: K, scalarGradients: round1 })).toEqual({
+      duplicate: false,
+      acceptedScalarCount: 2000,
+    });
+    const before = await store.dump();
+    expect(await caller.report({ round: 1, numCandidateSeeds: K, scalarGradients: round1.slice(1) })).toEqual({
+      duplicate: true,
+      acceptedScalarCount: 0,
+    });
+    expect(await store.dump()).toBe(before);
+
+    const expected = new SeedImportance(K);
+    for (const p of round1) expected.observe(p.seedIndex, p.scalarGrad);
+    const second = await caller.distribution(2, K);
+    expect(second.roundsIncluded).toBe(1);
+    expect(second.distribution?.$case).toBe('importance');
+    const p2 = second.distribution?.$case === 'importance' ? second.distribution.importance.probabilities : [];
+    expect(Float64Array.from(p2)).toEqual(expected.probabilities());
+    expect(p2.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12);
+    // Round 1's answer was fixed by its first call; round 2's is fixed now, even after round 2 is reported.
+    expect((await caller.distribution(1, K)).roundsIncluded).toBe(0);
+    await caller.report({ round: 2, numCandidateSeeds: K, scalarGradients: randomPairs(random, 500, K) });
+    expect(await caller.distribution(2, K)).toEqual(second);
+    expect((await caller.distribution(3, K)).roundsIncluded).toBe(2);
+  });
+
+  it('refuses invalid requests, recording nothing', async () => {
+    const { caller, store } = await start({ NUM_CANDIDATE_SEEDS: '16' });
+    const pairs = [
+      { seedIndex: 3, scalarGrad: 1 },
+      { seedIndex: 15, scalarGrad: -1 },
+    ];
+    const cases: [ReportRoundScalarsRequest, status, string][] = [
+      [{ round: 0, numCandidateSeeds: 16, scalarGradients: pairs }, status.INVALID_ARGUMENT, 'INVALID_FIELD'],
+      [
+        { round: 1, numCandidateSeeds: 17, scalarGradients: pairs },
+        status.FAILED_PRECONDITION,
+        'CANDIDATE_SEEDS_MISMATCH',
+      ],
+      [
+        { round: 1, numCandidateSeeds: 16, scalarGradients: [...pairs, { seedIndex: 16, scalarGrad: 1 }] },
+        status.INVALID_ARGUMENT,
+        'SEED_INDEX_OUT_OF_RANGE',
+      ],
+      [
+        { round: 1, numCandidateSeeds: 16, scalarGradients: [...pairs, { seedIndex: 2, scalarGrad: NaN }] },
+        status.INVALID_ARGUMENT,
+        'NON_FINITE_SCALAR',
+      ],
+    ];
+    for (const [req, code, reason] of cases) {
+      const before = await store.dump();
+      expect(await failure(caller.report(req))).toEqual({ code, reason });
+      expect(await store.dump()).toBe(before);
+    }
+    expect(await failure(caller.distribution(0, 16))).toEqual({
+      code: status.INVALID_ARGUMENT,
+      reason: 'INVALID_FIELD',
+    });
+    expect(await failure(caller.distribution(1, 4096))).toEqual({
+      code: status.FAILED_PRECONDITION,
+      reason: 'CANDIDATE_SEEDS_MISMATCH',
+    });
+    // The valid request still counts as the first report of round 1.
+    expect((await caller.report({ round: 1, numCandidateSeeds: 16, scalarGradients: pairs })).duplicate).toBe(false);
+  });
+
+  it('checks the service token when one is configured, and serves uniform in FedKSeed mode', async () => {
+    const token = 'service-token-0123456789';
+    const { app, caller } = await start({ SERVICE_TOKEN: token, MODE: 'fedkseed', NUM_CANDIDATE_SEEDS: '8' });
+    const stranger = new Caller(app.server.address, 'wrong-token-0123456789');
+    const anonymous = new Caller(app.server.address);
+    callers.push(stranger, anonymous);
+    expect(await failure(stranger.distribution(1, 8))).toEqual({ code: status.UNAUTHENTICATED, reason: 'BAD_TOKEN' });
+    expect(await failure(anonymous.report({ round: 1, numCandidateSeeds: 8, scalarGradients: [] }))).toEqual({
+      code: status.UNAUTHENTICATED,
+      reason: 'BAD_TOKEN',
+    });
+    await caller.report({ round: 1, numCandidateSeeds: 8, scalarGradients: [{ seedIndex: 1, scalarGrad: 9 }] });
+    expect((await caller.distribution(2, 8)).distribution?.$case).toBe('uniform');
+  });
+
+  it('recomputes the K = 4096 distribution in milliseconds', async () => {
+    const { app, caller } = await start();
+    const K = 4096;
+    const random = rng(9);
+    // 40 rounds of 10 clients x tau = 200 pairs.
+    for (let round = 1; round <= 40; round++)
+      await caller.report({ round, numCandidateSeeds: K, scalarGradients: randomPairs(random, 2000, K) });
+    const metadata = new Metadata();
+    const timeMs = async (f: () => Promise<unknown>, n: number) => {
+      const samples: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        await f();
+        samples.push(performance.now() - t0);
+      }
+      samples.sort((a, b) => a - b);
+      return { median: samples[n >> 1], p90: samples[Math.floor(n * 0.9)] };
+    };
+    // Pure arithmetic: SeedImportance.fromState(...).probabilities() on K = 4096.
+    const stats = await app.store.getSeedStats();
+    const math = await timeMs(async () => SeedImportance.fromState(stats.sums, stats.counts).probabilities(), 200);
+    // Store read + arithmetic, in process (each call a new round, so nothing is cached).
+    let round = 100;
+    const inProcess = await timeMs(
+      () => app.service.getSeedDistribution({ round: round++, numCandidateSeeds: K }, metadata),
+      100,
+    );
+    // The whole RPC over loopback gRPC (4096 doubles back).
+    const rpc = await timeMs(() => caller.distribution(round++, K), 100);
+    process.stdout.write(
+      `seed-probability K=4096 (${kind}): math median ${math.median.toFixed(3)} ms p90 ${math.p90.toFixed(3)} ms; ` +
+        `store+math median ${inProcess.median.toFixed(3)} ms p90 ${inProcess.p90.toFixed(3)} ms; ` +
+        `gRPC median ${rpc.median.toFixed(3)} ms p90 ${rpc.p90.toFixed(3)} ms\n`,
+    );
+    expect(math.median).toBeLessThan(5);
+    expect(inProcess.median).toBeLessThan(20);
+    expect(rpc.median).toBeLessThan(50);
+  });
+});
