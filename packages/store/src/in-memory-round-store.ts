@@ -23,6 +23,7 @@ import type {
   RegisterClientResult,
   RoundInfo,
   RoundStatus,
+  RoundStatusInfo,
   RoundStore,
   SeedStats,
   StoredUpload,
@@ -183,6 +184,32 @@ export class InMemoryRoundStore implements RoundStore {
     this.requireRun();
     const r = this.rounds.get(checkRound(round));
     return r && roundInfo(r);
+  }
+
+  async getRoundStatus(round: number): Promise<RoundStatusInfo | undefined> {
+    this.requireRun();
+    const r = this.rounds.get(checkRound(round));
+    return (
+      r && {
+        round: r.round,
+        status: r.status,
+        deadlineMs: r.deadlineMs,
+        numUploads: r.uploads.size,
+        numParticipants: r.participants.length,
+      }
+    );
+  }
+
+  async isParticipant(round: number, clientId: string): Promise<boolean> {
+    this.requireRun();
+    const r = this.rounds.get(checkRound(round));
+    return r !== undefined && r.participantSet.has(checkId(clientId, 'clientId'));
+  }
+
+  async hasUpload(round: number, clientId: string): Promise<boolean> {
+    this.requireRun();
+    const r = this.rounds.get(checkRound(round));
+    return r !== undefined && r.uploads.has(checkId(clientId, 'clientId'));
   }
 
   async acceptUpload(input: UploadInput): Promise<AcceptUploadResult> {

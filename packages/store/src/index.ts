@@ -45,6 +45,7 @@ export type {
   RoundDelta,
   RoundInfo,
   RoundStatus,
+  RoundStatusInfo,
   RoundStore,
   SeedStats,
   StoredUpload,

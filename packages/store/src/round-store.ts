@@ -75,6 +75,16 @@ export interface RoundInfo {
   closedAtMs?: number;
 }
 
+/** The mutable summary of a round, read without its participant list or probabilities. */
+export interface RoundStatusInfo {
+  round: number;
+  status: RoundStatus;
+  deadlineMs: number;
+  /** Uploads accepted so far (final once the round is closing). */
+  numUploads: number;
+  numParticipants: number;
+}
+
 export interface UploadInput {
   round: number;
   clientId: string;
@@ -183,6 +193,12 @@ export interface RoundStore {
   /** Fails STALE_VERSION unless round === version, ROUND_ALREADY_OPEN, UNKNOWN_CLIENT for a participant. */
   openRound(input: OpenRoundInput): Promise<RoundInfo>;
   getRound(round: number): Promise<RoundInfo | undefined>;
+  /** `getRound`'s status, deadline and counts, read in O(1) (no participant list, no probabilities). */
+  getRoundStatus(round: number): Promise<RoundStatusInfo | undefined>;
+  /** Whether `clientId` is a participant of the round; false for an unknown round. */
+  isParticipant(round: number, clientId: string): Promise<boolean>;
+  /** Whether an upload of `clientId` is stored for the round; false for an unknown round. */
+  hasUpload(round: number, clientId: string): Promise<boolean>;
 
   /**
    * One atomic step. A byte-identical repeat (same pairs, numLocalSteps and meanLoss) returns 'duplicate'

@@ -156,6 +156,51 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
       });
     });
 
+    describe('round status reads', () => {
+      it('getRoundStatus, isParticipant and hasUpload agree with getRound and readUploads', async () => {
+        await setUp();
+        expect(await store.getRoundStatus(0)).toBeUndefined();
+        expect(await store.isParticipant(0, 'c1')).toBe(false);
+        expect(await store.hasUpload(0, 'c1')).toBe(false);
+        await open(0, ['c3', 'c1', 'c2']);
+        await upload(0, 'c2', randomPairs(rng(3), TAU, K));
+        const summary = (info: Awaited<ReturnType<RoundStore['getRound']>>) =>
+          info && {
+            round: info.round,
+            status: info.status,
+            deadlineMs: info.deadlineMs,
+            numUploads: info.numUploads,
+            numParticipants: info.numParticipants,
+          };
+        const info = await store.getRound(0);
+        const status = await h.replica.getRoundStatus(0);
+        expect(status).toEqual(summary(info));
+        expect(status).toEqual({
+          round: 0,
+          status: 'collecting',
+          deadlineMs: clock.nowMs + 60_000,
+          numUploads: 1,
+          numParticipants: 3,
+        });
+        for (const c of CLIENTS) {
+          expect(await h.replica.isParticipant(0, c.clientId)).toBe(info!.participants.includes(c.clientId));
+          expect(await h.replica.hasUpload(0, c.clientId)).toBe(c.clientId === 'c2');
+        }
+        expect(await store.isParticipant(0, 'nobody')).toBe(false);
+        expect(await store.hasUpload(0, 'c4')).toBe(false);
+        expect(await store.isParticipant(1, 'c1')).toBe(false);
+        expect(await store.hasUpload(1, 'c2')).toBe(false);
+        expect(await store.getRoundStatus(1)).toBeUndefined();
+        await store.beginClose(0, 'a', 1000);
+        expect(await store.getRoundStatus(0)).toEqual(summary(await store.getRound(0)));
+        expect((await store.getRoundStatus(0))?.status).toBe('closing');
+        expect(await closeRound(store, 0, 'a')).toBe('committed');
+        expect(await store.getRoundStatus(0)).toEqual(summary(await h.replica.getRound(0)));
+        expect((await store.getRoundStatus(0))?.status).toBe('closed');
+        expect(await store.hasUpload(0, 'c2')).toBe(true);
+      });
+    });
+
     describe('uploads', () => {
       it('keeps float32 scalars and uint32 indices bit-exact, in clientId order with weights', async () => {
         await setUp();

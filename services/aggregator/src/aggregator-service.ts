@@ -25,7 +25,14 @@ import {
   type SubmitScalarGradientsResponse,
 } from '@fedkseed/proto';
 import { ApiError, unaryHandler, type Logger } from '@fedkseed/service-kit';
-import { isStoreError, type ClientRecord, type DeltasSince, type RoundInfo, type RoundStore } from '@fedkseed/store';
+import {
+  isStoreError,
+  type ClientRecord,
+  type DeltasSince,
+  type RoundInfo,
+  type RoundStatusInfo,
+  type RoundStore,
+} from '@fedkseed/store';
 import type { Metadata } from '@grpc/grpc-js';
 
 import type { ClientAuth } from './auth';
@@ -52,6 +59,12 @@ export interface AggregatorServiceOptions {
 /** retry_after_ms of a RESOURCE_EXHAUSTED registration: the limit does not free up soon. */
 const CLIENT_LIMIT_RETRY_AFTER_MS = 60_000;
 
+/** Rounds whose immutable data (seed, probabilities) a replica keeps cached. */
+const ROUND_CACHE_SIZE = 4;
+
+/** What never changes about a round once it is opened: all the seed assignment needs. */
+type RoundSeeds = Pick<RoundInfo, 'round' | 'samplingSeed' | 'probabilities'>;
+
 export class AggregatorService {
   private readonly store: RoundStore;
   private readonly auth: ClientAuth;
@@ -61,6 +74,8 @@ export class AggregatorService {
   private readonly clock: () => number;
   private readonly runConfig: RunConfig;
   private versionHint = 0;
+  /** getRound's immutable fields by store round, fetched once per round (in flight requests shared). */
+  private readonly roundSeedsCache = new Map<number, Promise<RoundSeeds>>();
 
   constructor(private readonly options: AggregatorServiceOptions) {
     this.store = options.store;
@@ -142,7 +157,7 @@ export class AggregatorService {
         catchUp: this.catchUp(since),
       });
     }
-    const info = await this.store.getRound(version);
+    const info = await this.store.getRoundStatus(version);
     const now = this.clock();
     const wait = (retryAfterMs: number) =>
       GetTaskResponse.fromPartial({
@@ -152,8 +167,13 @@ export class AggregatorService {
       });
     if (!info || info.status !== 'collecting' || now > info.deadlineMs) return wait(this.rounds.taskRetryAfterMs);
     // Not selected: nothing changes for this client before the round ends.
-    if (!info.participants.includes(client.clientId)) return wait(Math.min(info.deadlineMs - now + 1, 60_000));
-    if (await this.hasUploaded(info, client.clientId)) return wait(this.rounds.taskRetryAfterMs);
+    const [selected, uploaded] = await Promise.all([
+      this.store.isParticipant(info.round, client.clientId),
+      this.store.hasUpload(info.round, client.clientId),
+    ]);
+    if (!selected) return wait(Math.min(info.deadlineMs - now + 1, 60_000));
+    if (uploaded) return wait(this.rounds.taskRetryAfterMs);
+    const seeds = await this.roundSeeds(info.round);
     return GetTaskResponse.fromPartial({
       status: TaskStatus.TASK_STATUS_TRAIN,
       round: apiRound(info.round),
@@ -163,7 +183,7 @@ export class AggregatorService {
       localSteps: this.run.numLocalSteps,
       eps: this.run.zoEps,
       lr: this.run.zoLr,
-      seedDistribution: this.seedDistribution(info, client.clientId),
+      seedDistribution: this.seedDistribution(seeds, client.clientId),
       catchUp: this.catchUp(since),
     });
   }
@@ -175,7 +195,7 @@ export class AggregatorService {
     const { clientId } = await this.authenticateClient(metadata);
     if (request.round < 1) throw new ApiError(ErrorReason.INVALID_FIELD, 'rounds count from 1', { field: 'round' });
     const round = storeRound(request.round);
-    const info = await this.store.getRound(round);
+    const info = await this.store.getRoundStatus(round);
     if (!info)
       throw new ApiError(ErrorReason.ROUND_NOT_OPEN, `round ${request.round} has not been opened`, {
         round: request.round,
@@ -185,7 +205,8 @@ export class AggregatorService {
       numCandidateSeeds: this.run.numCandidateSeeds,
       numLocalSteps: this.run.numLocalSteps,
       baseVersion: round,
-      assignedSeeds: this.run.mode === 'fedkseed-pro' ? this.assignedSeeds(info, clientId) : undefined,
+      assignedSeeds:
+        this.run.mode === 'fedkseed-pro' ? this.assignedSeeds(await this.roundSeeds(round), clientId) : undefined,
     });
     // The API ranks duplicate, round closed and not selected before the upload's own problems.
     if (problem) throw (await this.stateProblem(info, clientId)) ?? problem;
@@ -218,7 +239,7 @@ export class AggregatorService {
     const principal = this.auth.authenticate(metadata);
     if (principal.kind === 'client') await this.requireClient(principal.clientId);
     const { version, accumulated } = await this.store.getAccumulated();
-    const info = await this.store.getRound(version);
+    const info = await this.store.getRoundStatus(version);
     let roundStatus: RoundStatus;
     if (!info) roundStatus = version === 0 ? RoundStatus.ROUND_STATUS_NONE : RoundStatus.ROUND_STATUS_CLOSED;
     else if (info.status === 'collecting') roundStatus = RoundStatus.ROUND_STATUS_OPEN;
@@ -277,7 +298,7 @@ export class AggregatorService {
     });
   }
 
-  private seedDistribution(info: RoundInfo, clientId: string): SeedDistribution {
+  private seedDistribution(info: RoundSeeds, clientId: string): SeedDistribution {
     const samplingSeed = clientSamplingSeed(info.samplingSeed, clientId);
     if (this.run.mode !== 'fedkseed-pro') return { samplingSeed, distribution: { $case: 'uniform', uniform: {} } };
     return {
@@ -286,7 +307,7 @@ export class AggregatorService {
     };
   }
 
-  private assignedSeeds(info: RoundInfo, clientId: string): number[] {
+  private assignedSeeds(info: RoundSeeds, clientId: string): number[] {
     return assignedSeedIndices(
       this.run.numCandidateSeeds,
       this.run.numLocalSteps,
@@ -295,15 +316,29 @@ export class AggregatorService {
     );
   }
 
-  private async hasUploaded(info: RoundInfo, clientId: string): Promise<boolean> {
-    if (info.numUploads === 0) return false;
-    return (await this.store.readUploads(info.round)).some((u) => u.clientId === clientId);
+  /** The immutable data of an opened store round, read once per round and replica (the last few kept). */
+  private roundSeeds(round: number): Promise<RoundSeeds> {
+    let seeds = this.roundSeedsCache.get(round);
+    if (!seeds) {
+      seeds = this.store.getRound(round).then((info) => {
+        if (!info) throw new Error(`round ${round} is not in the store`);
+        const { samplingSeed, probabilities } = info;
+        return { round, samplingSeed, ...(probabilities ? { probabilities } : {}) };
+      });
+      this.roundSeedsCache.set(round, seeds);
+      seeds.catch(() => {
+        if (this.roundSeedsCache.get(round) === seeds) this.roundSeedsCache.delete(round);
+      });
+      while (this.roundSeedsCache.size > ROUND_CACHE_SIZE)
+        this.roundSeedsCache.delete(Math.min(...this.roundSeedsCache.keys()));
+    }
+    return seeds;
   }
 
   /** The state checks the API ranks before an upload's own problems, read without writing anything. */
-  private async stateProblem(info: RoundInfo, clientId: string): Promise<ApiError | undefined> {
+  private async stateProblem(info: RoundStatusInfo, clientId: string): Promise<ApiError | undefined> {
     const round = apiRound(info.round);
-    if (await this.hasUploaded(info, clientId))
+    if (info.numUploads > 0 && (await this.store.hasUpload(info.round, clientId)))
       return new ApiError(ErrorReason.DUPLICATE_SUBMISSION, `a different upload is recorded for round ${round}`, {
         round,
       });
@@ -312,7 +347,7 @@ export class AggregatorService {
         round,
         current_round: await this.currentRound(),
       });
-    if (!info.participants.includes(clientId))
+    if (!(await this.store.isParticipant(info.round, clientId)))
       return new ApiError(ErrorReason.NOT_SELECTED, `the client is not a participant of round ${round}`, { round });
     return undefined;
   }
@@ -345,7 +380,7 @@ export class AggregatorService {
   private async currentRound(): Promise<number> {
     const version = await readVersion(this.store, this.versionHint);
     this.versionHint = version;
-    return (await this.store.getRound(version)) ? apiRound(version) : version;
+    return (await this.store.getRoundStatus(version)) ? apiRound(version) : version;
   }
 }
 

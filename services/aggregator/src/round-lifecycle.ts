@@ -224,7 +224,7 @@ export class RoundLifecycle {
         }
         return undefined;
       }
-      const info = await this.store.getRound(version);
+      const info = await this.store.getRoundStatus(version);
       if (!info) {
         if ((await this.openRound(version)) === 'waiting') return this.rounds.pollIntervalMs;
         continue;

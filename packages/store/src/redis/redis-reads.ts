@@ -74,14 +74,25 @@ export async function readSnapshot(redis: Redis | Cluster, k: RunKeys): Promise<
   }
 }
 
+/** The fields of a round hash that `parseRoundHead` reads (HMGET them in this order). */
+export const ROUND_HEAD_FIELDS = ['status', 'deadlineMs'] as const;
+
+/** Status and deadline of a round hash (a full HGETALL or the HMGET of ROUND_HEAD_FIELDS), parsed as
+ *  `parseRound` parses them. */
+export function parseRoundHead(h: Partial<Hash>): { status: RoundStatus; deadlineMs: number } {
+  return {
+    status: h.status!.toString() as RoundStatus,
+    deadlineMs: Number(h.deadlineMs!.toString()),
+  };
+}
+
 /** A round hash as its snapshot (uploads aside). */
 export function parseRound(round: number, h: Hash, participants: string[]): Omit<RoundSnapshot, 'uploads'> {
   const text = (f: string) => (h[f] ? h[f].toString() : null);
   const num = (f: string) => (h[f] ? Number(h[f].toString()) : null);
   return {
     round,
-    status: text('status') as RoundStatus,
-    deadlineMs: num('deadlineMs')!,
+    ...parseRoundHead(h),
     samplingSeed: text('samplingSeed')!,
     openedAtMs: num('openedAtMs')!,
     probabilities: h.probabilities ?? null,

@@ -24,6 +24,7 @@ import type {
   RecordScalarsResult,
   RegisterClientResult,
   RoundInfo,
+  RoundStatusInfo,
   RoundStore,
   SeedStats,
   StoredUpload,
@@ -52,7 +53,7 @@ import {
 } from '../validate';
 import { RunKeys } from './keys';
 import { defineScripts, type ScriptName, type ScriptRunner } from './lua-scripts';
-import { execMulti, parseRound, readSnapshot, type Hash } from './redis-reads';
+import { execMulti, parseRound, parseRoundHead, readSnapshot, ROUND_HEAD_FIELDS, type Hash } from './redis-reads';
 import { translateScriptReply } from './script-reply';
 
 export interface RedisRoundStoreOptions {
@@ -184,6 +185,35 @@ export class RedisRoundStore implements RoundStore {
     )) as [Hash, string[], number];
     if (!hash.status) return undefined;
     return roundInfoOf(parseRound(round, hash, participants), numUploads);
+  }
+
+  async getRoundStatus(round: number): Promise<RoundStatusInfo | undefined> {
+    await this.requireRun();
+    checkRound(round);
+    const [head, numUploads, numParticipants] = (await this.multi((m) =>
+      m
+        .hmgetBuffer(this.keys.round(round), ...ROUND_HEAD_FIELDS)
+        .hlen(this.keys.uploads(round))
+        .scard(this.keys.participants(round)),
+    )) as [(Buffer | null)[], number, number];
+    const hash: Hash = {};
+    ROUND_HEAD_FIELDS.forEach((field, j) => {
+      if (head[j]) hash[field] = head[j];
+    });
+    if (!hash.status) return undefined;
+    return { round, ...parseRoundHead(hash), numUploads, numParticipants };
+  }
+
+  async isParticipant(round: number, clientId: string): Promise<boolean> {
+    await this.requireRun();
+    checkRound(round);
+    return (await this.redis.sismember(this.keys.participants(round), checkId(clientId, 'clientId'))) === 1;
+  }
+
+  async hasUpload(round: number, clientId: string): Promise<boolean> {
+    await this.requireRun();
+    checkRound(round);
+    return (await this.redis.hexists(this.keys.uploads(round), checkId(clientId, 'clientId'))) === 1;
   }
 
   async acceptUpload(input: UploadInput): Promise<AcceptUploadResult> {
