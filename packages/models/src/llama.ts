@@ -156,9 +156,7 @@ export function llamaForward(
   const offset = cache?.length ?? 0;
   const s = offset + t;
   const { numHeads, numKvHeads, headDim: d } = cfg;
-  const ids = tf.tensor1d(inputIds.flat(), 'int32');
-  let xT = tf.tidy(() => tf.transpose(tf.gather(ws.raw('model.embed_tokens.weight'), ids)) as tf.Tensor2D); // [H, B*T]
-  ids.dispose();
+  let xT = tf.tidy(() => tf.transpose(ws.rows('model.embed_tokens.weight', inputIds.flat())) as tf.Tensor2D); // [H, B*T]
   const { cos, sin } = ropeColumns(batch, t, offset, d, cfg.ropeTheta);
   const masks = Array.from({ length: batch }, (_, b) => causalMask(t, offset, opts.attentionMask?.[b]));
   for (let l = 0; l < cfg.numLayers; l++) {

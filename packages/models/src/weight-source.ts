@@ -43,4 +43,21 @@ export class WeightSource {
     // The cpu backend keeps the array it is given (others copy it): never hand it the reused scratch.
     return tf.tensor(fresh && tf.getBackend() === 'cpu' ? data.slice() : data, [...shape], 'float32');
   }
+
+  /**
+   * Rows `rowIds` of a 2-D weight as a [rows.length, cols] tensor, perturbed if this source is: an embedding
+   * lookup touches only the rows it reads (each row's z starts at the tensor's offset + row * cols).
+   */
+  rows(name: string, rowIds: readonly number[]): tf.Tensor2D {
+    const t = this.params.get(name);
+    const cols = t.shape[1];
+    const out = new Float32Array(rowIds.length * cols);
+    rowIds.forEach((r, i) => {
+      const row = out.subarray(i * cols, (i + 1) * cols);
+      row.set(t.data.subarray(r * cols, (r + 1) * cols));
+      if (this.perturbation)
+        this.engine.axpy(row, this.perturbation.key, t.elementOffset + r * cols, this.perturbation.scale);
+    });
+    return tf.tensor2d(out, [rowIds.length, cols]);
+  }
 }
