@@ -29,6 +29,7 @@ const ROOT = path.resolve(__dirname, '..');
 const AGG_DIST = path.join(ROOT, 'services/aggregator/dist');
 const { credentials } = require('@grpc/grpc-js');
 const proto = require('@fedkseed/proto');
+const { SeededRandom } = require('@fedkseed/zo');
 const { AggregatorServiceClient, bearerMetadata, joinSecretMetadata, TaskStatus } = proto;
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -41,15 +42,10 @@ const nowMs = () => performance.timeOrigin + performance.now(); // epoch ms, com
 
 // ------------------------------------------------------------------------------------------------ helpers
 
+/** Seeded uniform draws in [0, 1) from the project's Philox-based SeededRandom. */
 function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.uniform();
 }
 
 function randomPairs(count, seed) {

@@ -3,7 +3,7 @@
  * (seed, client, epoch), and the iterator's position alone says where it stands. A retried job that starts
  * from the same position sees the same batches; a client continues across rounds, as in the official code.
  */
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '@fedkseed/zo';
 
 export interface ClientBatchesOptions {
   batchSize?: number;

@@ -4,7 +4,7 @@
  * hold their fair share N / numClients get no more; the whole partition is redrawn until every client has at
  * least `minPerClient` samples. Smaller alpha gives more skewed clients.
  */
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '@fedkseed/zo';
 
 export interface DirichletPartitionOptions {
   numClients: number;

@@ -30,7 +30,7 @@ export {
 export { ClientBatches, type ClientBatchesOptions } from './client-batches';
 export { rougeL, rougeLSentence, type RougeLSentenceOptions } from './rouge-l';
 export { summarizePartition, formatPartitionSummary, type PartitionSummary } from './partition-summary';
-export { SeededRandom } from './seeded-random';
+export { SeededRandom } from '@fedkseed/zo';
 export { TINY_DOLLY_CATEGORIES, tinyDollyExamples, tinyNaturalInstructionsTasks } from './tiny-corpus';
 export { tinyDatasetFiles, writeTinyDatasets } from './write-tiny-datasets';
 export { inspectDataset, type DatasetInspection, type InspectOptions } from './inspect-dataset';

@@ -21,7 +21,7 @@ import { streamArray } from 'stream-json/streamers/StreamArray';
 import { streamValues } from 'stream-json/streamers/StreamValues';
 
 import { DataFormatError, type Example } from './example';
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '@fedkseed/zo';
 
 export interface NaturalInstructionsOptions {
   /** Split folder under `splits/`. @default 'default' */

@@ -5,7 +5,7 @@
  * under packages/data/fixtures (CC0, see fixtures/LICENSE), and checked against this generator by the tests.
  */
 import type { Example } from './example';
-import { SeededRandom } from './seeded-random';
+import { SeededRandom } from '@fedkseed/zo';
 
 const COUNTRIES: Array<[string, string, string]> = [
   ['France', 'Paris', 'Europe'],

@@ -2,6 +2,7 @@
 import { aggregateRound, type ScalarGradient } from '@fedkseed/zo';
 
 import { isStoreError, type RoundStore, type StoreErrorReason } from '../src';
+import { SeededRandom } from '@fedkseed/zo';
 
 /** What a backend's test file provides for one test. */
 export interface ConformanceHarness {
@@ -24,16 +25,10 @@ export class FakeClock {
   }
 }
 
-/** mulberry32: small seeded PRNG so every run of the suite uses the same data. */
+/** Seeded uniform draws in [0, 1): the project's Philox-based SeededRandom, so every run uses the same data. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.uniform();
 }
 
 /** n pairs with indices in [0, k) (repeats likely) and float64 scalars that are NOT float32-exact. */

@@ -41,3 +41,4 @@ export {
   FINGERPRINT_RUN_SEED,
   type ModelFingerprint,
 } from './model-fingerprint';
+export { SeededRandom } from './seeded-random';

@@ -27,6 +27,7 @@ import { Redis } from 'ioredis';
 import { startAggregatorApp, type AggregatorApp, type AggregatorAppOverrides } from '../src/aggregator-app';
 import { loadConfig } from '../src/config';
 import type { LifecycleEvent } from '../src/round-lifecycle';
+import { SeededRandom } from '@fedkseed/zo';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SKIP_REDIS = process.env.FEDKSEED_SKIP_REDIS_TESTS === '1';
@@ -207,16 +208,10 @@ export async function waitFor<T>(
   }
 }
 
-/** mulberry32: a small seeded PRNG so every run uses the same data. */
+/** Seeded uniform draws in [0, 1): the project's Philox-based SeededRandom, so every run uses the same data. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.uniform();
 }
 
 /** Exact bits of a float64 vector, for comparisons that must not forgive the last ulp. */

@@ -23,20 +23,16 @@ import { Redis } from 'ioredis';
 
 import { loadConfig } from '../src/config';
 import { startSeedProbabilityApp, type SeedProbabilityApp } from '../src/seed-probability-app';
+import { SeededRandom } from '@fedkseed/zo';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SKIP_REDIS = process.env.FEDKSEED_SKIP_REDIS_TESTS === '1';
 const kinds = SKIP_REDIS ? ['in-memory'] : ['redis', 'in-memory'];
 
+/** Seeded uniform draws in [0, 1): the project's Philox-based SeededRandom, so every run uses the same data. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.uniform();
 }
 
 function randomPairs(random: () => number, n: number, k: number): ScalarGradient[] {

@@ -1,8 +1,8 @@
 /**
- * Reproducible randomness for data partitioning and shuffling: Philox4x32-10 from @fedkseed/zo keyed by a
+ * Reproducible randomness (data partitions, shuffles, test data): Philox4x32-10 keyed by a
  * uint64 seed, one counter per draw, so a given (seed, stream) yields the same sequence on every machine.
  */
-import { philoxInto } from '@fedkseed/zo';
+import { philoxInto } from './philox';
 
 const TWO_POW_M53 = 2 ** -53;
 
