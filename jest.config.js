@@ -11,4 +11,6 @@ module.exports = {
     '^@fedkseed/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
   },
   testTimeout: 60000,
+  globalSetup: '<rootDir>/jest.redis-setup.js',
+  globalTeardown: '<rootDir>/jest.redis-teardown.js',
 };
