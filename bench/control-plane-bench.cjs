@@ -30,6 +30,8 @@ const AGG_DIST = path.join(ROOT, 'services/aggregator/dist');
 const { credentials } = require('@grpc/grpc-js');
 const proto = require('@fedkseed/proto');
 const { SeededRandom } = require('@fedkseed/zo');
+
+const { CLK_TCK, readCpuTicks } = require('./lib/cpu-load.cjs');
 const { AggregatorServiceClient, bearerMetadata, joinSecretMetadata, TaskStatus } = proto;
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -92,19 +94,6 @@ function makeChannels(address, count) {
     { length: count },
     () => new AggregatorServiceClient(address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }),
   );
-}
-
-const CLK_TCK = 100; // USER_HZ
-/** Busy and total ticks of the whole machine (Linux /proc/stat), else null. */
-function readMachineTicks() {
-  try {
-    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const busy = cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6];
-    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy, total };
-  } catch {
-    return null;
-  }
 }
 
 const cpuSec = (u) => (u.user + u.system) / 1e6;
@@ -360,13 +349,13 @@ class Bench {
       eld.enable();
       const redisCpu0 = await this.redisCpu();
       const stats0 = await this.commandStats();
-      const machine0 = readMachineTicks();
+      const machine0 = readCpuTicks();
       const cpu0 = process.cpuUsage();
       const w0 = nowMs();
       const sub = await gen.ask({ cmd: 'submit', from: 0, to: n - 1, round: 1, modelVersion: 0, concurrency });
       const wall = nowMs() - w0;
       const serverCpu = cpuSec(process.cpuUsage(cpu0));
-      const machine1 = readMachineTicks();
+      const machine1 = readCpuTicks();
       const redisCpu = (await this.redisCpu()) - redisCpu0;
       const stats = Bench.diffStats(stats0, await this.commandStats());
       eld.disable();
@@ -650,7 +639,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.child) return childMain();
   const t0 = nowMs();
-  const machineStart = readMachineTicks();
+  const machineStart = readCpuTicks();
   const cpuStart = process.cpuUsage();
   const bench = new Bench(opts);
   const redisCpuStart = await bench.redisCpu();
@@ -693,7 +682,7 @@ async function main() {
     out.run_ids = bench.runIds;
     const redisCpu = (await bench.redisCpu()) - redisCpuStart;
     out.deleted_keys = await bench.cleanup();
-    const machineEnd = readMachineTicks();
+    const machineEnd = readCpuTicks();
     const wallS = (nowMs() - t0) / 1000;
     childCpuS = bench.childCpuS; // as the load generators reported just before exiting
     const own = cpuSec(process.cpuUsage(cpuStart));

@@ -15,6 +15,9 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
+const { otherLoad, readCpuTicks } = require('./lib/cpu-load.cjs');
+const { fmtRatio, fmtS, table } = require('./lib/text-table.cjs');
+
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'packages', 'zo', 'dist');
 const TORCH_SCRIPT = path.join(__dirname, 'reference', 'torch_perturb.py');
@@ -189,24 +192,6 @@ function directionStats(w, w0, scale, n) {
 const bestRate = (r) => r.elements / r.min_s;
 const bestTotal = (r) => (r.min_s / r.measured_seeds) * r.seeds;
 
-const CLK_TCK = 100; // USER_HZ: the unit of /proc/stat and /proc/self/stat on Linux
-/** Busy ticks of the whole machine and of this process plus its waited-for children (Linux only, else null). */
-function readCpuTicks() {
-  try {
-    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const busy = cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6]; // user nice system irq softirq
-    const self = fs.readFileSync('/proc/self/stat', 'utf8');
-    const f = self
-      .slice(self.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number); // f[0] is field 3 (state)
-    const own = f[11] + f[12] + f[13] + f[14]; // utime stime cutime cstime
-    return { busy, own };
-  } catch {
-    return null;
-  }
-}
-
 const log = (msg) => process.stderr.write(`[perturb-bench] ${msg}\n`);
 
 // ---------------------------------------------------------------------------------------------- benchmarks
@@ -311,23 +296,8 @@ function runTorch() {
 
 // ---------------------------------------------------------------------------------------------- report
 
-const fmtS = (s) =>
-  s >= 1 ? `${s.toFixed(3)} s` : s >= 1e-3 ? `${(s * 1e3).toFixed(2)} ms` : `${(s * 1e6).toFixed(1)} us`;
 const fmtRate = (r) => (r >= 1e9 ? `${(r / 1e9).toFixed(3)} Gelem/s` : `${(r / 1e6).toFixed(1)} Melem/s`);
-const fmtRatio = (x) => (x >= 1 ? `${x.toFixed(2)}x` : `${x.toPrecision(3)}x`);
 const fmtN = (n) => (n >= M && n % M === 0 ? `${n / M}Mi` : n >= 1024 && n % 1024 === 0 ? `${n / 1024}Ki` : String(n));
-
-function table(rows) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, c) => String(cell).padEnd(widths[c]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 function main() {
   const t0 = now();
@@ -547,11 +517,9 @@ function main() {
   for (const note of out.notes) lines.push(`note: ${note}`);
   if (ax.reference.note) lines.push(`note: ${ax.reference.note}`);
   out.wall_s = secondsSince(t0);
-  const cpuEnd = readCpuTicks();
-  if (cpuStart && cpuEnd) {
-    // CPU time used on this machine by processes other than this bench and its children, in cores.
-    const other = (cpuEnd.busy - cpuStart.busy - (cpuEnd.own - cpuStart.own)) / CLK_TCK / out.wall_s;
-    out.other_cpu_load_cores = Math.max(0, other);
+  const other = otherLoad(cpuStart);
+  if (other !== null) {
+    out.other_cpu_load_cores = other;
     lines.push(
       `other CPU load during the bench: ${out.other_cpu_load_cores.toFixed(2)} cores of ${machine.logical_cpus}` +
         (out.other_cpu_load_cores > 0.2

@@ -18,6 +18,9 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
+const { otherLoad, readCpuTicks } = require('./lib/cpu-load.cjs');
+const { fmtRatio, fmtS, table } = require('./lib/text-table.cjs');
+
 const ROOT = path.resolve(__dirname, '..');
 const MODELS_DIST = path.join(ROOT, 'packages', 'models', 'dist');
 const ZO_DIST = path.join(ROOT, 'packages', 'zo', 'dist');
@@ -167,63 +170,15 @@ async function measure(fn, { warmup = 1, repeats = 5 } = {}) {
   return stats(samples);
 }
 
-const CLK_TCK = 100; // USER_HZ: the unit of /proc/stat and /proc/self/stat on Linux
-/** Busy ticks of the whole machine and of this process plus its waited-for children (Linux only, else null). */
-function readCpuTicks() {
-  try {
-    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const busy = cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6]; // user nice system irq softirq
-    const self = fs.readFileSync('/proc/self/stat', 'utf8');
-    const f = self
-      .slice(self.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number); // f[0] is field 3 (state)
-    const own = f[11] + f[12] + f[13] + f[14]; // utime stime cutime cstime
-    return { busy, own, t: now() };
-  } catch {
-    return null;
-  }
-}
-
-/** CPU used by processes other than this one and its children since `start`, in cores (null if unknown). */
-function otherLoad(start) {
-  const end = readCpuTicks();
-  if (!start || !end) return null;
-  const wall = Number(end.t - start.t) / 1e9;
-  if (wall <= 0) return null;
-  return Math.max(0, (end.busy - start.busy - (end.own - start.own)) / CLK_TCK / wall);
-}
-
 const log = (msg) => process.stderr.write(`[zo-step-bench] ${msg}\n`);
 
 // ---------------------------------------------------------------------------------------------- formatting
 
-const fmtS = (s) =>
-  s == null
-    ? 'n/a'
-    : s >= 1
-      ? `${s.toFixed(3)} s`
-      : s >= 1e-3
-        ? `${(s * 1e3).toFixed(1)} ms`
-        : `${(s * 1e6).toFixed(1)} us`;
 const fmtMs = (s) => (s == null ? 'n/a' : `${(s * 1e3).toFixed(1)} ms`);
-const fmtRatio = (x) => (x == null ? 'n/a' : x >= 1 ? `${x.toFixed(2)}x` : `${x.toPrecision(3)}x`);
 const fmtInt = (n) => n.toLocaleString('en-US');
 const fmtPct = (part, whole) => (part == null || !whole ? '' : `${((100 * part) / whole).toFixed(0)}%`);
 const fmtGf = (flops, s) => (s ? `${(flops / s / 1e9).toFixed(2)} GFLOP/s` : 'n/a');
 const fmtMiB = (bytes) => `${(bytes / MiB).toFixed(1)} MiB`;
-
-function table(rows) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, c) => String(cell ?? '').padEnd(widths[c]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 // ---------------------------------------------------------------------------------------------- model facts
 
