@@ -85,7 +85,7 @@ export function gpt2Forward(
   }
   if (opts.cache) opts.cache.length += t;
   mask.dispose();
-  const positions = outputPositions(b, t, opts);
+  const { positions, shape } = outputPositions(b, t, cfg.vocabSize, opts);
   const logits = tf.tidy(() => {
     const rows = positions
       ? tf.gather(tf.reshape(x, [b * t, h]), tf.tensor1d(positions, 'int32'))
@@ -93,11 +93,6 @@ export function gpt2Forward(
     const n = layerNorm(rows, ws.raw('transformer.ln_f.weight'), ws.raw('transformer.ln_f.bias'), cfg.layerNormEps);
     // logits = n wte^T, computed as (wte n^T)^T: the stored [V, H] matrix times a small transpose, no weight transpose.
     const out = tf.transpose(tf.matMul(ws.raw('transformer.wte.weight') as tf.Tensor2D, tf.transpose(n)));
-    const shape: [number, number, number] = opts.lastOnly
-      ? [b, 1, cfg.vocabSize]
-      : positions
-        ? [1, positions.length, cfg.vocabSize]
-        : [b, t, cfg.vocabSize];
     return tf.reshape(out, shape) as tf.Tensor3D;
   });
   x.dispose();

@@ -30,10 +30,17 @@ export interface ForwardOptions {
   positions?: number[];
 }
 
-/** The flat token positions whose logits a forward returns (undefined: all of them). */
-export function outputPositions(batch: number, t: number, opts: ForwardOptions): number[] | undefined {
-  if (opts.lastOnly) return Array.from({ length: batch }, (_, b) => b * t + t - 1);
-  return opts.positions;
+/** The flat token positions whose logits a forward returns (undefined: all of them) and the logits' shape. */
+export function outputPositions(
+  batch: number,
+  t: number,
+  vocabSize: number,
+  opts: ForwardOptions,
+): { positions: number[] | undefined; shape: [number, number, number] } {
+  if (opts.lastOnly)
+    return { positions: Array.from({ length: batch }, (_, b) => b * t + t - 1), shape: [batch, 1, vocabSize] };
+  if (opts.positions) return { positions: opts.positions, shape: [1, opts.positions.length, vocabSize] };
+  return { positions: undefined, shape: [batch, t, vocabSize] };
 }
 
 /** Parameter names and shapes of a LLaMA-family model. */
@@ -181,17 +188,12 @@ export function llamaForward(
   }
   if (cache) cache.length += t;
   for (const m of [cos, sin, ...masks]) m.dispose();
-  const positions = outputPositions(batch, t, opts);
+  const { positions, shape } = outputPositions(batch, t, cfg.vocabSize, opts);
   const logits = tf.tidy(() => {
     const cols = positions ? (tf.gather(xT, tf.tensor1d(positions, 'int32'), 1) as tf.Tensor2D) : xT;
     const n = rmsNormCols(cols, ws.raw('model.norm.weight'), cfg.rmsNormEps);
     const head = cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
     const rows = tf.transpose(projCols(ws.raw(head), n)); // [columns, V]
-    const shape: [number, number, number] = opts.lastOnly
-      ? [batch, 1, cfg.vocabSize]
-      : positions
-        ? [1, positions.length, cfg.vocabSize]
-        : [batch, t, cfg.vocabSize];
     return tf.reshape(rows, shape) as tf.Tensor3D;
   });
   xT.dispose();

@@ -22,10 +22,6 @@ export class WeightSource {
     private readonly perturbation?: Perturbation,
   ) {}
 
-  has(name: string): boolean {
-    return this.params.tensors.some((t) => t.name === name);
-  }
-
   /** The values of `name`, perturbed if this source is; valid until the next call. */
   private values(name: string): { data: Float32Array; shape: readonly number[]; fresh: boolean } {
     const t = this.params.get(name);
