@@ -36,6 +36,7 @@ export {
   type NumberRule,
   type TlsFiles,
 } from './config';
+export { RUN_ID_PATTERN, loadConfigOrExit, readServiceBaseConfig, type ServiceBaseConfig } from './service-config';
 export {
   ApiError,
   isApiError,

@@ -9,11 +9,11 @@ import { randomBytes } from 'node:crypto';
 
 import {
   EnvReader,
-  readTlsFiles,
   type ClientTlsFiles,
   type Env,
-  type LogLevel,
-  type TlsFiles,
+  RUN_ID_PATTERN,
+  readServiceBaseConfig,
+  type ServiceBaseConfig,
 } from '@fedkseed/service-kit';
 import type { ClientWeighting, RunMode } from '@fedkseed/store';
 
@@ -82,18 +82,7 @@ export interface SeedProbabilitySettings {
   callTimeoutMs: number;
 }
 
-export interface AggregatorConfig {
-  /** Interface to listen on. */
-  host: string;
-  /** gRPC port; 0 picks a free one. */
-  port: number;
-  /** Server TLS (mutual when a CA is set); insecure when absent. */
-  tls?: TlsFiles;
-  logLevel: LogLevel;
-  /** Grace for in-flight calls on SIGTERM before they are cut (ms). */
-  drainGraceMs: number;
-  /** Redis URL, or undefined for the embedded in-memory store (one process, state lost on exit). */
-  redisUrl?: string;
+export interface AggregatorConfig extends ServiceBaseConfig {
   /** HMAC-SHA256 key of the client bearer tokens. */
   tokenSecret: string;
   /** Shared secret a client presents to register. */
@@ -108,18 +97,13 @@ export interface AggregatorConfig {
   seedProbability?: SeedProbabilitySettings;
 }
 
-const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 const REPLICA_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Reads and validates the whole configuration; throws one ConfigError listing every problem. */
 export function loadConfig(env: Env): AggregatorConfig {
   const e = new EnvReader(env);
-  const tls = readTlsFiles(e);
-  const host = e.string('HOST', { default: '0.0.0.0' })!;
-  const port = e.port('PORT', { default: 50051 });
-  const logLevel = e.logLevel();
-  const drainGraceMs = e.int('DRAIN_GRACE_MS', { default: 10_000, min: 0 });
-  const redisUrl = e.string('REDIS_URL', { pattern: /^rediss?:\/\// });
+  const base = readServiceBaseConfig(e, 50051);
+  const tls = base.tls;
   const tokenSecret = e.secret('FEDKSEED_TOKEN_SECRET', { minBytes: 32, required: true }) ?? '';
   const joinSecret = e.secret('FEDKSEED_JOIN_SECRET', { minBytes: 16, required: true }) ?? '';
   if (tokenSecret && tokenSecret === joinSecret)
@@ -181,10 +165,7 @@ export function loadConfig(env: Env): AggregatorConfig {
 
   e.finish();
   const config: AggregatorConfig = {
-    host,
-    port,
-    logLevel,
-    drainGraceMs,
+    ...base,
     tokenSecret,
     joinSecret,
     maxClients,
@@ -192,8 +173,6 @@ export function loadConfig(env: Env): AggregatorConfig {
     run,
     rounds,
   };
-  if (tls) config.tls = tls;
-  if (redisUrl !== undefined) config.redisUrl = redisUrl;
   if (seedProbability) config.seedProbability = seedProbability;
   return config;
 }

@@ -4,21 +4,14 @@
  *   node dist/main.js                         serve
  *   node dist/main.js --print-operator-token  print the run's operator bearer token (GetRunState) and exit
  */
-import { isConfigError, onShutdownSignals, Logger } from '@fedkseed/service-kit';
+import { loadConfigOrExit, onShutdownSignals, Logger } from '@fedkseed/service-kit';
 
 import { startAggregatorApp } from './aggregator-app';
 import { ClientAuth } from './auth';
 import { loadConfig } from './config';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (e) {
-    if (!isConfigError(e)) throw e;
-    process.stderr.write(`aggregator: ${e.message}\n`);
-    process.exit(2);
-  }
+  const config = loadConfigOrExit('aggregator', loadConfig);
   if (process.argv.includes('--print-operator-token')) {
     const { runId } = config.run;
     process.stdout.write(

@@ -2,21 +2,16 @@
  * The seed-probability service's configuration, from environment variables (README.md lists each with its
  * default). `loadConfig(env)` validates everything and throws one ConfigError listing every problem.
  */
-import { EnvReader, readTlsFiles, type Env, type LogLevel, type TlsFiles } from '@fedkseed/service-kit';
+import {
+  EnvReader,
+  RUN_ID_PATTERN,
+  readServiceBaseConfig,
+  type Env,
+  type ServiceBaseConfig,
+} from '@fedkseed/service-kit';
 import type { RunMode } from '@fedkseed/store';
 
-export interface SeedProbabilityConfig {
-  /** Interface to listen on. */
-  host: string;
-  /** gRPC port; 0 picks a free one. */
-  port: number;
-  /** Server TLS (mutual when a CA is set); insecure when absent. */
-  tls?: TlsFiles;
-  logLevel: LogLevel;
-  /** Grace for in-flight calls on SIGTERM (ms). */
-  drainGraceMs: number;
-  /** Redis URL, or undefined for an in-memory store (statistics lost on exit). */
-  redisUrl?: string;
+export interface SeedProbabilityConfig extends ServiceBaseConfig {
   /** The federated run served (logs). */
   runId: string;
   /** The store namespace of the statistics, separate from the aggregator's run. */
@@ -35,17 +30,12 @@ export interface SeedProbabilityConfig {
   distributionCacheRounds: number;
 }
 
-const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
-
 export function loadConfig(env: Env): SeedProbabilityConfig {
   const e = new EnvReader(env);
-  const tls = readTlsFiles(e);
+  const base = readServiceBaseConfig(e, 50052);
   const runId = e.requiredString('RUN_ID', { pattern: RUN_ID_PATTERN });
   const config: SeedProbabilityConfig = {
-    host: e.string('HOST', { default: '0.0.0.0' })!,
-    port: e.port('PORT', { default: 50052 }),
-    logLevel: e.logLevel(),
-    drainGraceMs: e.int('DRAIN_GRACE_MS', { default: 10_000, min: 0 }),
+    ...base,
     runId,
     storeRunId: e.string('STORE_RUN_ID', { default: `${runId}.seed-probability`, pattern: RUN_ID_PATTERN })!,
     numCandidateSeeds: e.int('NUM_CANDIDATE_SEEDS', { default: 4096, min: 1, max: 0xffffffff }),
@@ -54,11 +44,8 @@ export function loadConfig(env: Env): SeedProbabilityConfig {
     importanceGradInitial: e.number('IMPORTANCE_GRAD_INITIAL', { default: 0 }),
     distributionCacheRounds: e.int('DISTRIBUTION_CACHE_ROUNDS', { default: 64, min: 1 }),
   };
-  const redisUrl = e.string('REDIS_URL', { pattern: /^rediss?:\/\// });
   const serviceToken = e.secret('SERVICE_TOKEN', { minBytes: 16 });
   e.finish();
-  if (tls) config.tls = tls;
-  if (redisUrl !== undefined) config.redisUrl = redisUrl;
   if (serviceToken !== undefined) config.serviceToken = serviceToken;
   return config;
 }

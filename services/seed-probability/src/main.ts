@@ -2,20 +2,13 @@
  * Composition root of the seed-probability service: read the environment (README.md), start, drain on
  * SIGTERM.
  */
-import { Logger, isConfigError, onShutdownSignals } from '@fedkseed/service-kit';
+import { Logger, loadConfigOrExit, onShutdownSignals } from '@fedkseed/service-kit';
 
 import { loadConfig } from './config';
 import { startSeedProbabilityApp } from './seed-probability-app';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (e) {
-    if (!isConfigError(e)) throw e;
-    process.stderr.write(`seed-probability: ${e.message}\n`);
-    process.exit(2);
-  }
+  const config = loadConfigOrExit('seed-probability', loadConfig);
   const logger = new Logger({ service: 'seed-probability', runId: config.runId, level: config.logLevel });
   const app = await startSeedProbabilityApp(config, { logger });
   onShutdownSignals(() => app.drain(), { logger });

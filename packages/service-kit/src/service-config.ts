@@ -1,0 +1,49 @@
+/**
+ * The settings every fedkseed service reads the same way (listen address, TLS, logging, drain, Redis), and the
+ * composition roots' config step: load, or print every problem and exit 2.
+ */
+import { type ConfigError, isConfigError, readTlsFiles, type Env, type EnvReader, type TlsFiles } from './config';
+import type { LogLevel } from './logger';
+
+/** Run ids are used inside Redis hash tags and log fields. */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+export interface ServiceBaseConfig {
+  /** Interface to listen on. */
+  host: string;
+  /** gRPC port; 0 picks a free one. */
+  port: number;
+  /** Server TLS (mutual when a CA is set); insecure when absent. */
+  tls?: TlsFiles;
+  logLevel: LogLevel;
+  /** Grace for in-flight calls on SIGTERM before they are cut (ms). */
+  drainGraceMs: number;
+  /** Redis URL, or undefined for the embedded in-memory store (one process, state lost on exit). */
+  redisUrl?: string;
+}
+
+/** HOST, PORT, TLS_*_FILE, LOG_LEVEL, DRAIN_GRACE_MS and REDIS_URL; problems go to `e`. */
+export function readServiceBaseConfig(e: EnvReader, defaultPort: number): ServiceBaseConfig {
+  const tls = readTlsFiles(e);
+  const base: ServiceBaseConfig = {
+    host: e.string('HOST', { default: '0.0.0.0' })!,
+    port: e.port('PORT', { default: defaultPort }),
+    logLevel: e.logLevel(),
+    drainGraceMs: e.int('DRAIN_GRACE_MS', { default: 10_000, min: 0 }),
+  };
+  const redisUrl = e.string('REDIS_URL', { pattern: /^rediss?:\/\// });
+  if (tls) base.tls = tls;
+  if (redisUrl !== undefined) base.redisUrl = redisUrl;
+  return base;
+}
+
+/** `load(env)`, or, on a ConfigError, every problem on stderr and exit code 2. */
+export function loadConfigOrExit<C>(service: string, load: (env: Env) => C, env: Env = process.env): C {
+  try {
+    return load(env);
+  } catch (e) {
+    if (!isConfigError(e)) throw e;
+    process.stderr.write(`${service}: ${(e as ConfigError).message}\n`);
+    process.exit(2);
+  }
+}
