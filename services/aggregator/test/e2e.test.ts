@@ -9,18 +9,7 @@ import { RoundStatus, RunStatus, SeedSampling, TaskStatus, type SubmitScalarGrad
 import { status } from '@grpc/grpc-js';
 import { aggregateRound } from '@fedkseed/zo';
 
-import {
-  AggregatorCaller,
-  RedisFixture,
-  SKIP_REDIS,
-  bits,
-  failure,
-  rng,
-  startApp,
-  testEnv,
-  waitFor,
-  type StartedApp,
-} from './harness';
+import { AggregatorCaller, SKIP_REDIS, bits, failure, rng, startApp, testEnv, waitFor, useAppFixture } from './harness';
 import { SimClient, type RecordedUpload } from './sim-client';
 
 const K = 64;
@@ -57,21 +46,7 @@ type StoreKind = 'in-memory' | 'redis';
 const kinds: StoreKind[] = SKIP_REDIS ? ['in-memory'] : ['in-memory', 'redis'];
 
 describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
-  const redis = new RedisFixture();
-  const started: StartedApp[] = [];
-  const callers: AggregatorCaller[] = [];
-
-  beforeAll(async () => {
-    if (kind === 'redis') await redis.connect();
-  });
-  afterEach(async () => {
-    for (const c of callers.splice(0)) c.close();
-    for (const s of started.splice(0)) await s.app.drain();
-    await redis.cleanup();
-  });
-  afterAll(async () => {
-    await redis.close();
-  });
+  const { redis, started, callers } = useAppFixture(kind as 'redis' | 'in-memory');
 
   function storeFor(runId: string): RoundStore {
     return kind === 'redis' ? redis.store(runId) : new InMemoryRoundStore();

@@ -216,3 +216,29 @@ export function rng(seed: number): () => number {
 
 /** Exact bits of a float64 vector, for comparisons that must not forgive the last ulp. */
 export const bits = (v: ArrayLike<number>) => Buffer.from(Float64Array.from(v).buffer).toString('hex');
+
+/**
+ * The fixture every end-to-end suite uses: a Redis connection (connected only for the 'redis' store), and the
+ * apps and callers a test starts, all released after each test (`onRelease` runs extra cleanup first).
+ */
+export function useAppFixture(
+  kind: 'redis' | 'in-memory',
+  onRelease: () => Promise<void> = async () => {},
+): { redis: RedisFixture; started: StartedApp[]; callers: AggregatorCaller[] } {
+  const redis = new RedisFixture();
+  const started: StartedApp[] = [];
+  const callers: AggregatorCaller[] = [];
+  beforeAll(async () => {
+    if (kind === 'redis') await redis.connect();
+  });
+  afterEach(async () => {
+    for (const c of callers.splice(0)) c.close();
+    for (const s of started.splice(0)) await s.app.drain();
+    await onRelease();
+    await redis.cleanup();
+  });
+  afterAll(async () => {
+    await redis.close();
+  });
+  return { redis, started, callers };
+}

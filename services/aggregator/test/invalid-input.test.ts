@@ -18,7 +18,6 @@ import { ClientAuth } from '../src/auth';
 import {
   AggregatorCaller,
   JOIN_SECRET,
-  RedisFixture,
   SKIP_REDIS,
   TOKEN_SECRET,
   bits,
@@ -27,28 +26,14 @@ import {
   startApp,
   testEnv,
   waitFor,
-  type StartedApp,
+  useAppFixture,
 } from './harness';
 import { SimClient } from './sim-client';
 
 const kinds = SKIP_REDIS ? ['in-memory'] : ['redis', 'in-memory'];
 
 describe.each(kinds)('refused requests change nothing (%s store)', (kind) => {
-  const redis = new RedisFixture();
-  const started: StartedApp[] = [];
-  const callers: AggregatorCaller[] = [];
-
-  beforeAll(async () => {
-    if (kind === 'redis') await redis.connect();
-  });
-  afterEach(async () => {
-    for (const c of callers.splice(0)) c.close();
-    for (const s of started.splice(0)) await s.app.drain();
-    await redis.cleanup();
-  });
-  afterAll(async () => {
-    await redis.close();
-  });
+  const { redis, started, callers } = useAppFixture(kind as 'redis' | 'in-memory');
 
   async function start(env: Record<string, string>) {
     const store: RoundStore = kind === 'redis' ? redis.store(env.RUN_ID) : new InMemoryRoundStore();

@@ -14,40 +14,16 @@ import { SeedImportance, aggregateRound } from '@fedkseed/zo';
 
 import { loadConfig as loadSeedConfig } from '../../seed-probability/src/config';
 import { startSeedProbabilityApp, type SeedProbabilityApp } from '../../seed-probability/src/seed-probability-app';
-import {
-  AggregatorCaller,
-  RedisFixture,
-  SKIP_REDIS,
-  bits,
-  failure,
-  rng,
-  startApp,
-  testEnv,
-  waitFor,
-  type StartedApp,
-} from './harness';
+import { AggregatorCaller, SKIP_REDIS, bits, failure, rng, startApp, testEnv, waitFor, useAppFixture } from './harness';
 import { SimClient, type RecordedUpload } from './sim-client';
 
 const K = 64;
 const kinds = SKIP_REDIS ? ['in-memory'] : ['redis', 'in-memory'];
 
 describe.each(kinds)('FedKSeed-Pro end to end (%s store)', (kind) => {
-  const redis = new RedisFixture();
-  const started: StartedApp[] = [];
   const seedApps: SeedProbabilityApp[] = [];
-  const callers: AggregatorCaller[] = [];
-
-  beforeAll(async () => {
-    if (kind === 'redis') await redis.connect();
-  });
-  afterEach(async () => {
-    for (const c of callers.splice(0)) c.close();
-    for (const s of started.splice(0)) await s.app.drain();
+  const { redis, started, callers } = useAppFixture(kind as 'redis' | 'in-memory', async () => {
     for (const s of seedApps.splice(0)) await s.drain();
-    await redis.cleanup();
-  });
-  afterAll(async () => {
-    await redis.close();
   });
 
   const storeFor = (runId: string): RoundStore => (kind === 'redis' ? redis.store(runId) : new InMemoryRoundStore());

@@ -12,7 +12,6 @@ import { selectParticipants, roundSamplingSeed } from '../src/participant-select
 import { RoundLifecycle, storeRunConfig, type CloseOutcome } from '../src/round-lifecycle';
 import {
   AggregatorCaller,
-  RedisFixture,
   bits,
   describeRedis,
   rng,
@@ -20,7 +19,7 @@ import {
   testEnv,
   uniqueRunId,
   waitFor,
-  type StartedApp,
+  useAppFixture,
 } from './harness';
 import { SimClient, type RecordedUpload } from './sim-client';
 
@@ -34,21 +33,7 @@ function randomPairs(random: () => number, n: number): ScalarGradient[] {
 }
 
 describeRedis('aggregator replicas on one Redis run', () => {
-  const redis = new RedisFixture();
-  const started: StartedApp[] = [];
-  const callers: AggregatorCaller[] = [];
-
-  beforeAll(async () => {
-    await redis.connect();
-  });
-  afterEach(async () => {
-    for (const c of callers.splice(0)) c.close();
-    for (const s of started.splice(0)) await s.app.drain();
-    await redis.cleanup();
-  });
-  afterAll(async () => {
-    await redis.close();
-  });
+  const { redis, started, callers } = useAppFixture('redis');
 
   async function start(env: Record<string, string>, replicaId: string) {
     const s = await startApp({ ...env, REPLICA_ID: replicaId }, redis.store(env.RUN_ID));
