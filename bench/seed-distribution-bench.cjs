@@ -16,8 +16,8 @@ const { InMemoryRoundStore, RedisRoundStore, RunKeys } = require('@fedkseed/stor
 const { SeedImportance } = require('@fedkseed/zo');
 const { Redis } = require('ioredis');
 
-const { loadConfig } = require('../dist/config');
-const { startSeedProbabilityApp } = require('../dist/seed-probability-app');
+const { loadConfig } = require('../services/seed-probability/dist/config');
+const { startSeedProbabilityApp } = require('../services/seed-probability/dist/seed-probability-app');
 
 const K = 4096;
 
