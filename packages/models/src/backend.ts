@@ -77,6 +77,11 @@ export async function selectBackend(
       const name = await activate(candidate);
       if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
       await tf.ready();
+      if (name === 'cpu') {
+        // The cpu backend prints a multi-line "install tfjs-node" banner on its first tensor; this function
+        // already reports the choice and why the faster backends were skipped, in one line.
+        (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+      }
       const why = skipped.map((s) => `${s.candidate}: ${s.reason}`).join('; ');
       log(`tfjs backend: ${candidate} (${tf.getBackend()})${why ? `; skipped ${why}` : ''}`);
       return { backend: tf.getBackend(), chosen: candidate, skipped };
