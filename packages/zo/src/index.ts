@@ -28,6 +28,7 @@ export { ReferencePerturbEngine } from './reference-engine';
 export { createPerturbEngine, defaultPerturbEngine, type CreatePerturbEngineOptions } from './create-perturb-engine';
 export { ParameterSet, type NamedTensor, type ParameterTensor } from './parameter-set';
 export type { ScalarGradient } from './scalar-gradient';
+export type { PerturbTarget } from './perturb-target';
 export { zoStep, zoStepPerturbed, type ZoStepOptions, type ZoStepResult, type ZoSkipReason } from './zo-step';
 export { SeedImportance, softmax, minMaxNormalize, type SeedImportanceOptions } from './seed-importance';
 export { SeedSampler, type SeedSamplerOptions } from './seed-sampler';

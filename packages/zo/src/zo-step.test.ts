@@ -173,4 +173,23 @@ describe('zoStepPerturbed', () => {
     engine.axpy(expected.get('a').data, seeds.key(6), 0, -1e-2 * rp.scalarGrad);
     expect(Buffer.from(a.flatten().buffer).equals(Buffer.from(expected.flatten().buffer))).toBe(true);
   });
+
+  it('hands the update to a PerturbTarget, once, with the step scale -lr g', async () => {
+    const params = randomParams({ a: 20 }, 12);
+    const calls: { key: Uint32Array; scale: number }[] = [];
+    const target = { axpy: async (key: Uint32Array, scale: number) => void calls.push({ key, scale }) };
+    const r = await zoStepPerturbed(target, lossAtOf(params), { seedIndex: 7, key: seeds.key(7), eps: 1e-3, lr: 0.5 });
+    expect(r.skipped).toBe(false);
+    expect(r.scalarGrad).not.toBe(0);
+    expect(calls).toEqual([{ key: seeds.key(7), scale: -0.5 * r.scalarGrad }]);
+    const skipped = await zoStepPerturbed(target, lossAtOf(params), {
+      seedIndex: 7,
+      key: seeds.key(7),
+      eps: 1e-3,
+      lr: 0.5,
+      gradClip: 1e-12,
+    });
+    expect(skipped.skipped).toBe(true);
+    expect(calls).toHaveLength(1);
+  });
 });

@@ -14,8 +14,9 @@
  *   runs), so a skipped step leaves the weights byte-identical; one regeneration for the update.
  */
 import { defaultPerturbEngine } from './create-perturb-engine';
-import type { ParameterSet } from './parameter-set';
+import { ParameterSet } from './parameter-set';
 import type { PerturbEngine } from './perturb-engine';
+import type { PerturbTarget } from './perturb-target';
 
 export interface ZoStepOptions {
   /** Index of the candidate seed that names z (recorded in the result). */
@@ -118,18 +119,23 @@ export async function zoStep(
   return stepResult(seedIndex, lossPlus, lossMinus, scalarGrad, skipReason);
 }
 
-/** ZO step whose loss evaluates w + scale z without modifying w; the update is one pass of -lr g. */
+/**
+ * ZO step whose loss evaluates w + scale z without modifying w; the update is one pass of -lr g, on the host
+ * ParameterSet through `opts.engine`, or through `target.axpy` for weights that live elsewhere.
+ */
 export async function zoStepPerturbed(
-  params: ParameterSet,
+  target: ParameterSet | PerturbTarget,
   lossAt: (perturbation: { key: Uint32Array; scale: number }) => Promise<number>,
   opts: ZoStepOptions,
 ): Promise<ZoStepResult> {
   assertStepOptions(opts);
   const { seedIndex, key, eps, lr, gradClip } = opts;
-  const engine = opts.engine ?? defaultPerturbEngine();
   const lossPlus = await lossAt({ key, scale: eps });
   const lossMinus = await lossAt({ key, scale: -eps });
   const { scalarGrad, skipReason } = estimateScalarGrad(lossPlus, lossMinus, eps, gradClip);
-  if (!skipReason && scalarGrad !== 0 && lr !== 0) axpyAll(params, engine, key, -lr * scalarGrad);
+  if (!skipReason && scalarGrad !== 0 && lr !== 0) {
+    if (target instanceof ParameterSet) axpyAll(target, opts.engine ?? defaultPerturbEngine(), key, -lr * scalarGrad);
+    else await target.axpy(key, -lr * scalarGrad);
+  }
   return stepResult(seedIndex, lossPlus, lossMinus, scalarGrad, skipReason);
 }
