@@ -5,6 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { setWasmBackend, wasmThreadsFromEnv } from './wasm-threads';
+
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = [
   'auto',
@@ -75,7 +77,11 @@ export async function selectBackend(
   for (const candidate of candidates) {
     try {
       const name = await activate(candidate);
-      if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
+      let detail = '';
+      if (name === 'wasm') {
+        const threading = await setWasmBackend(wasmThreadsFromEnv());
+        detail = `, ${threading.threads} thread${threading.threads === 1 ? '' : 's'}${threading.note ? ` (${threading.note})` : ''}`;
+      } else if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
       await tf.ready();
       if (name === 'cpu') {
         // The cpu backend prints a multi-line "install tfjs-node" banner on its first tensor; this function
@@ -83,7 +89,7 @@ export async function selectBackend(
         (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
       }
       const why = skipped.map((s) => `${s.candidate}: ${s.reason}`).join('; ');
-      log(`tfjs backend: ${candidate} (${tf.getBackend()})${why ? `; skipped ${why}` : ''}`);
+      log(`tfjs backend: ${candidate} (${tf.getBackend()}${detail})${why ? `; skipped ${why}` : ''}`);
       return { backend: tf.getBackend(), chosen: candidate, skipped };
     } catch (err) {
       skipped.push({ candidate, reason: firstLine(err) });

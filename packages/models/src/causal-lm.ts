@@ -1,21 +1,32 @@
 /**
- * A causal language model on TensorFlow.js whose trainable weights are a @fedkseed/zo ParameterSet: the ZO
- * engine updates them in place, and every forward pass (optionally perturbed, w + scale z, without writing w)
- * reads them from there.
+ * A causal language model on TensorFlow.js whose trainable weights the ZO engine updates, and whose every
+ * forward pass (optionally perturbed, w + scale z, without writing w) reads them. The weights live either
+ * - on the host ('host'): a @fedkseed/zo ParameterSet that the native engine updates in place, each weight
+ *   uploaded just before its layer runs (the choice for wasm and cpu, whose memory is the host's anyway); or
+ * - in the backend ('resident'): tensors that stay in TensorFlow's memory (the GPU's with tfjs-node-gpu),
+ *   perturbed and updated there with z from TensorFlow's stateless Philox op (the choice for the tensorflow
+ *   backends).
+ * `updateTarget()` is what `zoStepPerturbed` updates in either case.
  */
 import { mkdir, writeFile, copyFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
-import { defaultPerturbEngine, type ParameterSet, type PerturbEngine } from '@fedkseed/zo';
+import { defaultPerturbEngine, type ParameterSet, type PerturbEngine, type PerturbTarget } from '@fedkseed/zo';
 
 import { gpt2Forward } from './gpt2';
 import { KvCache } from './kv-cache';
 import { llamaForward, type ForwardOptions } from './llama';
 import { toHfConfig, type ModelConfig } from './model-config';
 import { writeSafetensors } from './safetensors';
+import { hostNormalGenerator, type NormalGenerator } from './normal-generator';
+import { ResidentWeightSource, ResidentWeights } from './resident-weights';
+import { tfStatelessNormalGenerator } from './tf-stateless-normal';
 import { TOKENIZER_FILES, type ModelTokenizer } from './tokenizer';
-import { WeightSource, type Perturbation } from './weight-source';
+import { HostWeightSource, type Perturbation, type WeightSource } from './weight-source';
+
+/** Where the weights live: see the class comment. */
+export type WeightPlacement = 'host' | 'resident';
 
 /** Hugging Face's ignore index: labels equal to it do not count in the loss. */
 export const IGNORE_INDEX = -100;
@@ -35,25 +46,66 @@ export interface CausalLMOptions {
   rawConfig?: Record<string, unknown>;
   /** Directory whose tokenizer files are copied on save. */
   sourceDir?: string;
+  /** @default 'resident' on the tensorflow backends (tfjs-node, tfjs-node-gpu), 'host' elsewhere */
+  weights?: WeightPlacement;
+  /**
+   * z for resident weights. @default TensorFlow's stateless Philox op on the tensorflow backends, else z made
+   * by the engine on the host and uploaded
+   */
+  normalGenerator?: NormalGenerator;
 }
 
 export class CausalLM {
   readonly tokenizer: ModelTokenizer | undefined;
+  readonly weightPlacement: WeightPlacement;
   private readonly engine: PerturbEngine;
+  /** The weights in 'host' placement. */
+  private readonly host: ParameterSet | undefined;
+  /** The one tensor of scratch host weights are perturbed into, allocated on the first perturbed pass. */
+  private scratch: Float32Array | undefined;
+  /** The weights in 'resident' placement. */
+  private readonly resident: ResidentWeights | undefined;
   private disposed = false;
 
   constructor(
     readonly config: ModelConfig,
-    private readonly params: ParameterSet,
+    params: ParameterSet,
     private readonly options: CausalLMOptions = {},
   ) {
     this.tokenizer = options.tokenizer;
     this.engine = options.engine ?? defaultPerturbEngine();
+    const onTensorflow = tf.getBackend() === 'tensorflow';
+    this.weightPlacement = options.weights ?? (onTensorflow ? 'resident' : 'host');
+    if (this.weightPlacement === 'host') {
+      this.host = params;
+    } else {
+      const generate =
+        options.normalGenerator ?? (onTensorflow ? tfStatelessNormalGenerator() : hostNormalGenerator(this.engine));
+      this.resident = new ResidentWeights(params, generate);
+    }
   }
 
-  /** The trainable weights (checkpoint names and layouts, canonical order) for the ZO engine. */
+  /**
+   * The trainable weights (checkpoint names and layouts, canonical order) as the host ParameterSet the ZO
+   * engine updates in place. Only in 'host' placement: resident weights have no live host copy (use
+   * `updateTarget()` for updates, `readParameters()` for a copy).
+   */
   parameters(): ParameterSet {
-    return this.params;
+    if (!this.host)
+      throw new Error(
+        'CausalLM: the weights are resident in the backend; pass model.updateTarget() to zoStepPerturbed and use model.readParameters() for a host copy',
+      );
+    return this.host;
+  }
+
+  /** What a ZO update or a model pull writes: the host ParameterSet, or the resident weights. */
+  updateTarget(): ParameterSet | PerturbTarget {
+    return this.host ?? this.resident!;
+  }
+
+  /** The weights on the host: the live ParameterSet in 'host' placement, a copy in 'resident' placement. */
+  async readParameters(): Promise<ParameterSet> {
+    return this.host ?? this.resident!.read();
   }
 
   private checkIds(inputIds: number[][]): void {
@@ -72,7 +124,11 @@ export class CausalLM {
   }
 
   private forward(inputIds: number[][], opts: ForwardOptions, perturbation?: Perturbation): tf.Tensor3D {
-    const ws = new WeightSource(this.params, this.engine, perturbation);
+    if (this.host && perturbation && !this.scratch)
+      this.scratch = new Float32Array(Math.max(0, ...this.host.tensors.map((t) => t.data.length)));
+    const ws: WeightSource = this.host
+      ? new HostWeightSource(this.host, this.engine, perturbation, this.scratch)
+      : new ResidentWeightSource(this.resident!, perturbation);
     return this.config.family === 'gpt2'
       ? gpt2Forward(this.config, ws, inputIds, opts)
       : llamaForward(this.config, ws, inputIds, opts);
@@ -164,7 +220,8 @@ export class CausalLM {
   /** Writes config.json, model.safetensors (float32) and the tokenizer files in Hugging Face layout. */
   async save(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
-    const tensors = new Map(this.params.tensors.map((t) => [t.name, { shape: t.shape, data: t.data }]));
+    const params = await this.readParameters();
+    const tensors = new Map(params.tensors.map((t) => [t.name, { shape: t.shape, data: t.data }]));
     await writeSafetensors(path.join(dir, 'model.safetensors'), tensors);
     await writeFile(
       path.join(dir, 'config.json'),
@@ -182,6 +239,7 @@ export class CausalLM {
 
   dispose(): void {
     this.disposed = true;
+    this.resident?.dispose();
   }
 }
 

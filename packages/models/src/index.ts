@@ -1,6 +1,7 @@
 /**
  * @fedkseed/models: causal language models on TensorFlow.js for ZO fine-tuning. Hugging Face checkpoints in and
- * out (LLaMA, Mistral, Qwen2, GPT-2); the weights are a @fedkseed/zo ParameterSet the ZO engine updates in place.
+ * out (LLaMA, Mistral, Qwen2, GPT-2); the ZO engine updates the weights in place, on the host (wasm, cpu) or in
+ * TensorFlow's memory (tfjs-node, tfjs-node-gpu), through `model.updateTarget()`.
  *
  * @example
  * ```ts
@@ -11,13 +12,24 @@
  * const model = await loadPretrained('./my-model');
  * const seeds = new CandidateSeeds(42n, 4096);
  * const batch = { inputIds: [[1, 2, 3]], labels: [[-100, 2, 3]] };
- * await zoStepPerturbed(model.parameters(), (p) => model.loss(batch, p), { seedIndex: 7, key: seeds.key(7), eps: 5e-4, lr: 3e-7 });
+ * await zoStepPerturbed(model.updateTarget(), (p) => model.loss(batch, p), { seedIndex: 7, key: seeds.key(7), eps: 5e-4, lr: 3e-7 });
  * await model.save('./tuned');
  * ```
  */
 export { selectBackend, parseBackendPreference, type BackendPreference, type BackendSelection } from './backend';
 export { loadPretrained, parameterShapes, type LoadOptions } from './load-pretrained';
-export { CausalLM, IGNORE_INDEX, crossEntropy, argmax, type Batch, type CausalLMOptions } from './causal-lm';
+export {
+  CausalLM,
+  IGNORE_INDEX,
+  crossEntropy,
+  argmax,
+  type Batch,
+  type CausalLMOptions,
+  type WeightPlacement,
+} from './causal-lm';
+export { hostNormalGenerator, type NormalGenerator } from './normal-generator';
+export { tfStatelessNormalGenerator } from './tf-stateless-normal';
+export { ResidentWeights } from './resident-weights';
 export { createRandomModel } from './random-model';
 export {
   parseModelConfig,

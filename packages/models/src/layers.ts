@@ -39,13 +39,23 @@ export function attentionMaskTensor(
   return tf.tensor4d(m, [batch, 1, queries, keys]);
 }
 
-/** Additive mask [T, S] for one sequence: query t (position offset + t) sees key s <= offset + t unless padding. */
-export function causalMask(queries: number, offset: number, attentionMask?: readonly number[]): tf.Tensor2D {
+/**
+ * Additive mask [T, S] for one sequence: query t (position i = offset + t) sees key s <= i unless padding, and
+ * with a sliding window only keys i - window < s <= i (Mistral).
+ */
+export function causalMask(
+  queries: number,
+  offset: number,
+  attentionMask?: readonly number[],
+  window?: number,
+): tf.Tensor2D {
   const keys = offset + queries;
   const m = new Float32Array(queries * keys);
   for (let t = 0; t < queries; t++) {
+    const i = offset + t;
     for (let s = 0; s < keys; s++) {
-      m[t * keys + s] = s <= offset + t && (attentionMask === undefined || attentionMask[s] !== 0) ? 0 : MASKED;
+      const visible = s <= i && (window === undefined || i - s < window);
+      m[t * keys + s] = visible && (attentionMask === undefined || attentionMask[s] !== 0) ? 0 : MASKED;
     }
   }
   return tf.tensor2d(m, [queries, keys]);

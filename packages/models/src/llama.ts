@@ -133,15 +133,17 @@ function attentionCols(
   const { numHeads, numKvHeads, headDim: d } = cfg;
   const groups = numHeads / numKvHeads;
   const scale = 1 / Math.sqrt(d);
+  // Queries scaled and turned to rows once per layer: per head that leaves one slice of each operand.
+  const qRows = tf.transpose(tf.mul(qT, scale)) as tf.Tensor2D; // [B*T, nh*d]
   const perBatch: tf.Tensor2D[] = [];
   for (let b = 0; b < batch; b++) {
     const heads: tf.Tensor2D[] = [];
     for (let h = 0; h < numHeads; h++) {
       const j = Math.floor(h / groups);
-      const q = tf.transpose(tf.slice(qT, [h * d, b * t], [d, t])) as tf.Tensor2D; // [T, d]
+      const q = tf.slice(qRows, [b * t, h * d], [t, d]); // [T, d]
       const kTj = tf.slice(kT, [j * d, b * s], [d, s]); // [d, S]
       const vTj = tf.slice(vT, [j * d, b * s], [d, s]); // [d, S]
-      const p = tf.softmax(tf.add(tf.mul(tf.matMul(q, kTj), scale), masks[b])) as tf.Tensor2D; // [T, S]
+      const p = tf.softmax(tf.add(tf.matMul(q, kTj), masks[b])) as tf.Tensor2D; // [T, S]
       heads.push(tf.matMul(vTj, tf.transpose(p))); // [d, T]
     }
     perBatch.push(tf.concat(heads, 0));
@@ -165,7 +167,9 @@ export function llamaForward(
   const { numHeads, numKvHeads, headDim: d } = cfg;
   let xT = tf.tidy(() => tf.transpose(ws.rows('model.embed_tokens.weight', inputIds.flat())) as tf.Tensor2D); // [H, B*T]
   const { cos, sin } = ropeColumns(batch, t, offset, d, cfg.ropeTheta);
-  const masks = Array.from({ length: batch }, (_, b) => causalMask(t, offset, opts.attentionMask?.[b]));
+  const masks = Array.from({ length: batch }, (_, b) =>
+    causalMask(t, offset, opts.attentionMask?.[b], cfg.slidingWindow),
+  );
   for (let l = 0; l < cfg.numLayers; l++) {
     const p = `model.layers.${l}`;
     const next = tf.tidy(() => {

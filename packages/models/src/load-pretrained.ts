@@ -8,14 +8,14 @@ import * as path from 'node:path';
 
 import { ParameterSet, type PerturbEngine } from '@fedkseed/zo';
 
-import { CausalLM } from './causal-lm';
+import { CausalLM, type CausalLMOptions } from './causal-lm';
 import { gpt2ParameterShapes } from './gpt2';
 import { llamaParameterShapes } from './llama';
 import { ConfigError, parseModelConfig, type ModelConfig } from './model-config';
 import { CheckpointError, readSafetensorsHeader, readTensor, type TensorEntry } from './safetensors';
 import { ModelTokenizer } from './tokenizer';
 
-export interface LoadOptions {
+export interface LoadOptions extends Pick<CausalLMOptions, 'weights' | 'normalGenerator'> {
   engine?: PerturbEngine;
   /** Called after each tensor is read. */
   onTensor?: (info: { name: string; index: number; total: number }) => void;
@@ -134,5 +134,12 @@ export async function loadPretrained(dir: string, opts: LoadOptions = {}): Promi
     bosTokenId: config.bosTokenId,
     eosTokenId: config.eosTokenId,
   });
-  return new CausalLM(config, new ParameterSet(tensors), { tokenizer, engine: opts.engine, rawConfig, sourceDir: dir });
+  return new CausalLM(config, new ParameterSet(tensors), {
+    tokenizer,
+    engine: opts.engine,
+    rawConfig,
+    sourceDir: dir,
+    weights: opts.weights,
+    normalGenerator: opts.normalGenerator,
+  });
 }

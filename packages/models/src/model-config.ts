@@ -24,6 +24,8 @@ export interface LlamaConfig {
   tieWordEmbeddings: boolean;
   /** q/k/v projections have biases (Qwen2). */
   attentionBias: boolean;
+  /** Mistral's sliding window: position i attends to positions j with i - slidingWindow < j <= i. */
+  slidingWindow?: number;
   bosTokenId?: number;
   eosTokenId?: number;
 }
@@ -130,8 +132,12 @@ export function parseModelConfig(raw: Raw): ModelConfig {
     throw new ConfigError(`head dimension ${headDim} must be an even integer`, 'head_dim');
   const scaling = raw.rope_scaling;
   if (scaling != null) throw new ConfigError('RoPE scaling is not supported', 'rope_scaling');
-  if (raw.sliding_window != null && raw.use_sliding_window === true)
-    throw new ConfigError('sliding-window attention is not supported', 'use_sliding_window');
+  // Qwen2 windows only some layers (max_window_layers) when use_sliding_window is set; Mistral windows every
+  // layer whenever sliding_window is set; Llama has no window.
+  if (llamaArch === 'Qwen2ForCausalLM' && raw.use_sliding_window === true)
+    throw new ConfigError("Qwen2's per-layer sliding-window attention is not supported", 'use_sliding_window');
+  const slidingWindow =
+    llamaArch === 'MistralForCausalLM' && raw.sliding_window != null ? int(raw, 'sliding_window') : undefined;
   const act = raw.hidden_act ?? 'silu';
   if (act !== 'silu') throw new ConfigError(`activation ${JSON.stringify(act)} is not supported (silu)`, 'hidden_act');
   return {
@@ -149,6 +155,7 @@ export function parseModelConfig(raw: Raw): ModelConfig {
     maxPositions: int(raw, 'max_position_embeddings', 2048),
     tieWordEmbeddings: raw.tie_word_embeddings === true,
     attentionBias: llamaArch === 'Qwen2ForCausalLM' || raw.attention_bias === true,
+    ...(slidingWindow !== undefined && { slidingWindow }),
     bosTokenId: optionalId(raw, 'bos_token_id'),
     eosTokenId: optionalId(raw, 'eos_token_id'),
   };
@@ -194,6 +201,7 @@ export function toHfConfig(cfg: ModelConfig, original: Raw = {}): Raw {
     tie_word_embeddings: cfg.tieWordEmbeddings,
     hidden_act: 'silu',
     ...(cfg.architecture === 'LlamaForCausalLM' && cfg.attentionBias && { attention_bias: true }),
+    ...(cfg.architecture === 'MistralForCausalLM' && { sliding_window: cfg.slidingWindow ?? null }),
     ...(cfg.bosTokenId !== undefined && { bos_token_id: cfg.bosTokenId }),
     ...(cfg.eosTokenId !== undefined && { eos_token_id: cfg.eosTokenId }),
   };

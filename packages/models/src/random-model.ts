@@ -1,15 +1,14 @@
 /** Randomly initialized models for tests and demos: normal(0, 0.02) matrices, norms at 1, biases at 0. */
-import { fillGaussian, ParameterSet, seedKey, type PerturbEngine } from '@fedkseed/zo';
+import { fillGaussian, ParameterSet, seedKey } from '@fedkseed/zo';
 
-import { CausalLM } from './causal-lm';
+import { CausalLM, type CausalLMOptions } from './causal-lm';
 import { parameterShapes } from './load-pretrained';
 import type { ModelConfig } from './model-config';
-import type { ModelTokenizer } from './tokenizer';
 
 export function createRandomModel(
   config: ModelConfig,
   seed: number | bigint,
-  opts: { engine?: PerturbEngine; tokenizer?: ModelTokenizer; std?: number } = {},
+  opts: Pick<CausalLMOptions, 'engine' | 'tokenizer' | 'weights' | 'normalGenerator'> & { std?: number } = {},
 ): CausalLM {
   const std = opts.std ?? 0.02;
   const tensors = [...parameterShapes(config)].map(([name, shape], i) => {
@@ -22,5 +21,6 @@ export function createRandomModel(
     }
     return { name, shape, data };
   });
-  return new CausalLM(config, new ParameterSet(tensors), { engine: opts.engine, tokenizer: opts.tokenizer });
+  const { engine, tokenizer, weights, normalGenerator } = opts;
+  return new CausalLM(config, new ParameterSet(tensors), { engine, tokenizer, weights, normalGenerator });
 }

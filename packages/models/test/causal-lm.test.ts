@@ -4,37 +4,9 @@ import * as path from 'node:path';
 
 import { CandidateSeeds, ReferencePerturbEngine, zoStepPerturbed } from '@fedkseed/zo';
 
-import { argmax, createRandomModel, loadPretrained, selectBackend, type ModelConfig } from '../src';
+import { argmax, createRandomModel, loadPretrained, selectBackend } from '../src';
 
-const LLAMA: ModelConfig = {
-  family: 'llama',
-  architecture: 'Qwen2ForCausalLM',
-  vocabSize: 50,
-  hiddenSize: 32,
-  intermediateSize: 48,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 8,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  maxPositions: 64,
-  tieWordEmbeddings: false,
-  attentionBias: true,
-};
-const GPT2: ModelConfig = {
-  family: 'gpt2',
-  architecture: 'GPT2LMHeadModel',
-  vocabSize: 50,
-  hiddenSize: 32,
-  intermediateSize: 128,
-  numLayers: 2,
-  numHeads: 4,
-  headDim: 8,
-  layerNormEps: 1e-5,
-  maxPositions: 32,
-  tieWordEmbeddings: true,
-};
+import { TINY_GPT2 as GPT2, TINY_QWEN2 as LLAMA } from './tiny-configs';
 
 const engine = new ReferencePerturbEngine();
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);

@@ -107,6 +107,17 @@ describe('loadPretrained on malformed checkpoints', () => {
     expect(() => parseModelConfig({ ...cfg, vocab_size: -1 })).toThrow(
       /field "vocab_size": must be a positive integer/,
     );
+    const qwen2 = { ...cfg, architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2' };
+    expect(() => parseModelConfig({ ...qwen2, sliding_window: 64, use_sliding_window: true })).toThrow(
+      /field "use_sliding_window"/,
+    );
+    expect(parseModelConfig({ ...qwen2, sliding_window: 64, use_sliding_window: false })).not.toHaveProperty(
+      'slidingWindow',
+    );
+    const mistral = { ...cfg, architectures: ['MistralForCausalLM'], model_type: 'mistral' };
+    expect(parseModelConfig({ ...mistral, sliding_window: 4096 })).toMatchObject({ slidingWindow: 4096 });
+    expect(parseModelConfig({ ...mistral, sliding_window: null })).not.toHaveProperty('slidingWindow');
+    expect(() => parseModelConfig({ ...mistral, sliding_window: 0 })).toThrow(/field "sliding_window"/);
   });
 });
 
@@ -117,7 +128,7 @@ describe('selectBackend', () => {
     expect(['tensorflow', 'wasm']).toContain(sel.backend);
     if (sel.backend === 'wasm') {
       expect(sel.skipped.map((s) => s.candidate)).toEqual(['tensorflow-gpu', 'tensorflow']);
-      expect(lines[0]).toMatch(/^tfjs backend: wasm \(wasm\); skipped tensorflow-gpu: /);
+      expect(lines[0]).toMatch(/^tfjs backend: wasm \(wasm, \d+ threads?( \(.*\))?\); skipped tensorflow-gpu: /);
     }
   });
 

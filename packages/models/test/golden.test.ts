@@ -12,7 +12,7 @@ import { ReferencePerturbEngine } from '@fedkseed/zo';
 import { crossEntropy, loadPretrained, selectBackend } from '../src';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
-const MODELS = ['llama-gqa', 'llama-tied-f16', 'qwen2-bf16', 'gpt2', 'llama-sharded'];
+const MODELS = ['llama-gqa', 'llama-tied-f16', 'qwen2-bf16', 'mistral-window', 'gpt2', 'llama-sharded'];
 const engine = new ReferencePerturbEngine();
 
 interface Golden {
@@ -60,7 +60,7 @@ describe.each(['wasm', 'cpu'] as const)('golden checkpoints on %s', (backend) =>
 describe('checkpoint round trip', () => {
   beforeAll(() => selectBackend('wasm'));
 
-  it.each(['qwen2-bf16', 'gpt2', 'llama-sharded'])(
+  it.each(['qwen2-bf16', 'mistral-window', 'gpt2', 'llama-sharded'])(
     '%s: load, save, load again is bit-exact and keeps the tokenizer',
     async (name) => {
       const first = await loadPretrained(path.join(FIXTURES, name), { engine });

@@ -1,0 +1,152 @@
+/**
+ * tfjs-backend-wasm with its XNNPACK thread pool under Node.
+ *
+ * The package ships a threaded SIMD build but never uses it in Node (its WASM_HAS_MULTITHREAD_SUPPORT flag is
+ * false there, tensorflow/tfjs#3830), so matrix products run on one core. Three things stand in the way, and
+ * this module works around each during the backend's initialization only, restoring every global it touches
+ * right after:
+ * 1. The pthread workers are started from `blob:` URLs, which Node's worker_threads refuse. Blobs created during
+ *    the initialization are recorded, and `URL.createObjectURL` hands out a file path instead: the worker script
+ *    and the module script are written to a private temporary folder.
+ * 2. The worker loads the module script from a Blob posted to it; its script is rewritten to load the file.
+ *    The module script is a function cut out of the package's bundle, so the bundle's own imports (fs, path,
+ *    perf_hooks, os) are declared in front of it.
+ * 3. The backend sizes its pool as (logical cores / 2), assuming two hyper-threads per core: on a 2-core
+ *    machine that is one thread. `os.cpus()` reports twice the wanted thread count while the module starts.
+ * The pool's workers are unref'ed, so they never keep the process alive, and the pre-started workers the pool
+ * does not use are terminated.
+ *
+ * Checked against @tensorflow/tfjs-backend-wasm 4.22; another version, a failed rewrite or a failed threaded
+ * start falls back to the single-threaded build, with the reason. Matrix products are unchanged by the thread
+ * count (XNNPACK splits the output, not the sums), and the golden tests run with it.
+ */
+import * as fs from 'node:fs';
+import type * as NodeOs from 'node:os';
+import * as path from 'node:path';
+
+import * as tf from '@tensorflow/tfjs-core';
+
+// The os module itself (not an import's namespace copy): the backend's bundle calls its cpus().
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const os = require('node:os') as typeof NodeOs;
+
+const TESTED_VERSION = /^4\.22\./;
+/** The backend pre-starts 8 workers; its pool never uses more. */
+const MAX_THREADS = 8;
+const MODULE_SCRIPT_PREFIX = 'var WasmBackendModuleThreadedSimd';
+/** In the worker script: load the module script from a string URL, else from a posted Blob. */
+const WORKER_LOAD_BRANCH = 'if(typeof e.data.urlOrBlob=="string"){importScripts(e.data.urlOrBlob)}';
+/** The bundle-level imports the module function refers to (tf-backend-wasm.node.js). */
+const BUNDLE_IMPORTS =
+  "var require$$0 = require('fs'), require$$1 = require('path'), require$$3 = require('perf_hooks'), " +
+  "require$$4 = require('os'), commonjsGlobal = globalThis;\n";
+
+export interface WasmThreading {
+  /** Threads in the backend's pool (1: single-threaded). */
+  threads: number;
+  /** Why fewer threads than asked for, if so. */
+  note?: string;
+}
+
+interface EmscriptenWorker {
+  unref(): void;
+  terminate(): Promise<number>;
+}
+
+interface WasmModule {
+  PThread?: { unusedWorkers: EmscriptenWorker[]; runningWorkers: EmscriptenWorker[] };
+}
+
+/** Thread count asked for by FEDKSEED_WASM_THREADS (default: every logical core, at most 8). */
+export function wasmThreadsFromEnv(value = process.env.FEDKSEED_WASM_THREADS): number {
+  if (value === undefined || value.trim() === '' || value.trim() === 'auto')
+    return Math.min(MAX_THREADS, Math.max(1, os.cpus().length));
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new RangeError(`FEDKSEED_WASM_THREADS must be 'auto' or a positive integer, got "${value}"`);
+  return Math.min(MAX_THREADS, n);
+}
+
+function wasmPackageVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
+}
+
+/** Activates the wasm backend (registered by importing @tensorflow/tfjs-backend-wasm) with up to `threads`. */
+export async function setWasmBackend(threads: number): Promise<WasmThreading> {
+  if (threads > 1) {
+    const version = wasmPackageVersion();
+    if (!TESTED_VERSION.test(version)) return singleThreaded(`tfjs-backend-wasm ${version} is not the tested 4.22`);
+    let failure: string | undefined;
+    try {
+      if (await setBackendWithThreadShims(threads)) return { threads: threadsInUse() };
+      failure = 'the threaded module did not start';
+    } catch (err) {
+      failure = err instanceof Error ? err.message : String(err);
+    }
+    return singleThreaded(failure);
+  }
+  return singleThreaded();
+}
+
+async function singleThreaded(note?: string): Promise<WasmThreading> {
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') returned false");
+  return { threads: 1, ...(note ? { note } : {}) };
+}
+
+function threadsInUse(): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const wasm = require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number };
+  const pool = (tf.backend() as unknown as { wasm: WasmModule }).wasm.PThread;
+  for (const w of pool?.runningWorkers ?? []) w.unref();
+  // The module pre-starts 8 workers (a V8 isolate each, ~10 MB) whatever the pool uses; its pool is made once,
+  // at initialization, so the idle ones are let go (a later thread would start a new worker from the files).
+  for (const w of pool?.unusedWorkers.splice(0) ?? []) {
+    w.unref();
+    void w.terminate();
+  }
+  return wasm.getThreadsCount();
+}
+
+async function setBackendWithThreadShims(threads: number): Promise<boolean> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedkseed-tfjs-wasm-'));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const moduleScript = path.join(dir, 'module.js');
+  const workerScript = path.join(dir, 'worker.js');
+  const texts = new WeakMap<Blob, string>();
+
+  const OriginalBlob = globalThis.Blob;
+  const originalCreateObjectURL = URL.createObjectURL;
+  const originalCpus = os.cpus;
+  class RecordingBlob extends OriginalBlob {
+    constructor(...args: ConstructorParameters<typeof OriginalBlob>) {
+      super(...args);
+      const parts = args[0];
+      if (!Array.isArray(parts) || !parts.every((p) => typeof p === 'string')) return;
+      const text = parts.join('');
+      texts.set(this, text);
+      if (text.startsWith(MODULE_SCRIPT_PREFIX)) fs.writeFileSync(moduleScript, BUNDLE_IMPORTS + text);
+    }
+  }
+  globalThis.Blob = RecordingBlob;
+  URL.createObjectURL = (blob: Blob) => {
+    const text = texts.get(blob);
+    if (text === undefined || !text.includes(WORKER_LOAD_BRANCH)) return originalCreateObjectURL(blob);
+    fs.writeFileSync(
+      workerScript,
+      text.replace(WORKER_LOAD_BRANCH, `if(true){importScripts(${JSON.stringify(moduleScript)})}`),
+    );
+    return workerScript;
+  };
+  const cpus = originalCpus();
+  os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => cpus[i % cpus.length]);
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  try {
+    return await tf.setBackend('wasm');
+  } finally {
+    globalThis.Blob = OriginalBlob;
+    URL.createObjectURL = originalCreateObjectURL;
+    os.cpus = originalCpus;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * tfjs-backend-wasm with its thread pool under Node (src/wasm-threads.ts): in child processes, because a
+ * backend is set up once per process. More than one thread gives bit-identical products, the pool really has
+ * the threads asked for, and the workers never keep the process alive.
+ */
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { wasmThreadsFromEnv } from '../src/wasm-threads';
+
+const CHILD = path.join(__dirname, 'helpers', 'wasm-threads-child.cjs');
+
+function runChild(threads: string): { threads: number; note?: string; sha256: string } {
+  const r = spawnSync(process.execPath, [CHILD], {
+    env: { ...process.env, FEDKSEED_WASM_THREADS: threads },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  // A pool worker that kept the process alive would end in the timeout (signal SIGTERM, status null).
+  expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: '' });
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+}
+
+describe('wasm backend threads', () => {
+  it('reads FEDKSEED_WASM_THREADS: auto (every core, at most 8), a count, or an error', () => {
+    expect(wasmThreadsFromEnv(undefined)).toBe(Math.min(8, os.cpus().length));
+    expect(wasmThreadsFromEnv('auto')).toBe(Math.min(8, os.cpus().length));
+    expect(wasmThreadsFromEnv('1')).toBe(1);
+    expect(wasmThreadsFromEnv('3')).toBe(3);
+    expect(wasmThreadsFromEnv('64')).toBe(8);
+    for (const bad of ['0', '-2', '1.5', 'many'])
+      expect(() => wasmThreadsFromEnv(bad)).toThrow(/FEDKSEED_WASM_THREADS/);
+  });
+
+  it('gives the products of the single-threaded build, bit for bit, and lets the process exit', () => {
+    const one = runChild('1');
+    const two = runChild('2');
+    expect(one.threads).toBe(1);
+    expect(two).toEqual({ threads: 2, sha256: one.sha256 });
+  }, 120_000);
+});
