@@ -16,34 +16,12 @@ import {
   readErrorDetail,
   RoundStatus,
   RunStatus,
-  type ScalarGradient,
   SeedSampling,
   SubmitScalarGradientsRequest,
   TaskStatus,
 } from './index';
 
-const K = 4096;
-const TAU = 200;
-
-/** Deterministic pseudo-random numbers (mulberry32), so the measured sizes are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-function randomPairs(count: number, seed: number): ScalarGradient[] {
-  const next = rng(seed);
-  return Array.from({ length: count }, () => ({
-    seedIndex: Math.floor(next() * K),
-    scalarGrad: Math.fround((next() - 0.5) * 40),
-  }));
-}
+import { K, TAU, randomPairs, rng } from '../test/random-pairs';
 
 describe('SubmitScalarGradientsRequest on the wire', () => {
   it('round-trips 200 pairs bit for bit in about 2 KB', () => {

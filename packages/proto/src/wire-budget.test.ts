@@ -11,32 +11,10 @@ import {
   bearerMetadata,
   encodeAccumulatedDelta,
   type GetTaskResponse,
-  type ScalarGradient,
   TaskStatus,
 } from './index';
 
-const K = 4096;
-const TAU = 200;
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-function randomPairs(count: number, seed: number): ScalarGradient[] {
-  const next = rng(seed);
-  return Array.from({ length: count }, () => ({
-    seedIndex: Math.floor(next() * K),
-    scalarGrad: Math.fround((next() - 0.5) * 40),
-  }));
-}
+import { K, TAU, randomPairs, rng } from '../test/random-pairs';
 
 describe("a selected client's round on the wire (K = 4096, tau = 200)", () => {
   /**

@@ -24,12 +24,6 @@
     {-4}                              UNKNOWN_CLIENT
     {-9}                              NOT_SELECTED
 ]]
-local function now_ms(arg)
-  if arg ~= '' then return tonumber(arg) end
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
 local version = redis.call('HGET', KEYS[1], 'version')
 if not version then return {-1} end
 local round = redis.call('HMGET', KEYS[2], 'status', 'deadlineMs')

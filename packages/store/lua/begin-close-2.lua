@@ -19,12 +19,6 @@
     {-7, version}                 ROUND_NOT_OPEN
     {-11, holder, leaseExpiresAtMs}  LEASE_HELD by another live closer
 ]]
-local function now_ms(arg)
-  if arg ~= '' then return tonumber(arg) end
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
 local version = redis.call('HGET', KEYS[1], 'version')
 if not version then return {-1} end
 local round = redis.call('HMGET', KEYS[2], 'status', 'closerId', 'leaseExpiresAtMs')

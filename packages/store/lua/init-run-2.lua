@@ -12,12 +12,6 @@
     {0, createdAtMs}    the same config was already stored (nothing written)
     {-2, storedConfig}  RUN_CONFIG_MISMATCH
 ]]
-local function now_ms(arg)
-  if arg ~= '' then return tonumber(arg) end
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
 local stored = redis.call('HGET', KEYS[1], 'config')
 if stored then
   if stored ~= ARGV[1] then return {-2, stored} end

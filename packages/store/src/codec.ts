@@ -5,6 +5,7 @@
  *   upload   12 + 8n   uint32 numLocalSteps | float64 meanLoss | n pairs
  *   vector   8K        K float64 (A, probabilities, seed statistics)
  *   delta    12n       n uint32 seed indices | n float64 values
+ *   fingerprint 1 + s + 8p  uint8 s | s bytes of UTF-8 scheme | p float64 projections
  *
  * Floats keep their exact bits: a scalar is rounded to float32 once, when packed (it is float32 on the
  * wire already), and float64 vectors are copied bit for bit. Redis scripts only compare and move these
@@ -89,4 +90,22 @@ export function decodeDelta(buf: Buffer): { seedIndices: Uint32Array; values: Fl
     values[j] = buf.readDoubleLE(4 * n + 8 * j);
   }
   return { seedIndices, values };
+}
+
+export function encodeFingerprint(scheme: string, projections: ArrayLike<number>): Buffer {
+  const name = Buffer.from(scheme, 'utf8');
+  if (name.length > 255) throw storeError('INVALID_ARGUMENT', { detail: 'fingerprint scheme longer than 255 bytes' });
+  const buf = Buffer.alloc(1 + name.length + 8 * projections.length);
+  buf.writeUInt8(name.length, 0);
+  name.copy(buf, 1);
+  for (let k = 0; k < projections.length; k++) buf.writeDoubleLE(projections[k], 1 + name.length + 8 * k);
+  return buf;
+}
+
+export function decodeFingerprint(buf: Buffer): { scheme: string; projections: Float64Array } {
+  const s = buf.readUInt8(0);
+  if ((buf.length - 1 - s) % 8 !== 0 || buf.length < 1 + s) throw new Error('decodeFingerprint: malformed bytes');
+  const projections = new Float64Array((buf.length - 1 - s) / 8);
+  for (let k = 0; k < projections.length; k++) projections[k] = buf.readDoubleLE(1 + s + 8 * k);
+  return { scheme: buf.subarray(1, 1 + s).toString('utf8'), projections };
 }

@@ -13,6 +13,7 @@ export type StoreErrorReason =
   | 'ROUND_ALREADY_OPEN'
   | 'ROUND_NOT_OPEN'
   | 'ROUND_CLOSED'
+  | 'ROUND_PRUNED'
   | 'NOT_SELECTED'
   | 'DUPLICATE_SUBMISSION'
   | 'LEASE_HELD'
@@ -72,6 +73,9 @@ export class RoundNotOpenError extends StoreError {
 export class RoundClosedError extends StoreError {
   readonly reason = 'ROUND_CLOSED' as const;
 }
+export class RoundPrunedError extends StoreError {
+  readonly reason = 'ROUND_PRUNED' as const;
+}
 export class NotSelectedError extends StoreError {
   readonly reason = 'NOT_SELECTED' as const;
 }
@@ -108,6 +112,7 @@ const ERROR_CLASSES: Record<StoreErrorReason, StoreErrorClass> = {
   ROUND_ALREADY_OPEN: RoundAlreadyOpenError,
   ROUND_NOT_OPEN: RoundNotOpenError,
   ROUND_CLOSED: RoundClosedError,
+  ROUND_PRUNED: RoundPrunedError,
   NOT_SELECTED: NotSelectedError,
   DUPLICATE_SUBMISSION: DuplicateSubmissionError,
   LEASE_HELD: LeaseHeldError,
@@ -127,6 +132,7 @@ const SUMMARIES: Record<StoreErrorReason, string> = {
   ROUND_ALREADY_OPEN: 'the round is already open',
   ROUND_NOT_OPEN: 'the round has not been opened',
   ROUND_CLOSED: 'the round no longer accepts uploads',
+  ROUND_PRUNED: "the round's participants and uploads were deleted (rounds keep them until PRUNE_LAG rounds later)",
   NOT_SELECTED: 'the client is not a participant of the round',
   DUPLICATE_SUBMISSION: 'the client already submitted a different upload for the round',
   LEASE_HELD: 'another closer holds a live lease on the round',

@@ -6,7 +6,7 @@
  */
 import type { ScalarGradient } from '@fedkseed/zo';
 
-import { decodeDelta, decodeFloat64Vector, decodeUpload } from './codec';
+import { decodeDelta, decodeFingerprint, decodeFloat64Vector, decodeUpload } from './codec';
 import { storeError } from './errors';
 import type {
   AcceptUploadResult,
@@ -26,9 +26,11 @@ import type {
   RoundStatusInfo,
   RoundStore,
   SeedStats,
+  StoredFingerprint,
   StoredUpload,
   UploadInput,
 } from './round-store';
+import { PRUNE_LAG } from './round-store';
 import {
   clientWeight,
   decodeRunConfig,
@@ -47,6 +49,7 @@ import {
   decodeClient,
   prepareClient,
   prepareCommit,
+  prepareFingerprint,
   prepareOpenRound,
   prepareUpload,
 } from './validate';
@@ -77,6 +80,7 @@ interface RoundState {
   closerId: string | null;
   leaseExpiresAtMs: number | null;
   closedAtMs: number | null;
+  pruned: { atMs: number; numParticipants: number; numUploads: number } | null;
   uploads: Map<string, Buffer>; // clientId -> upload payload
 }
 
@@ -91,6 +95,7 @@ export class InMemoryRoundStore implements RoundStore {
   private readonly clients = new Map<string, string>(); // clientId -> canonical record JSON
   private readonly rounds = new Map<number, RoundState>();
   private readonly deltas = new Map<number, Buffer>();
+  private readonly fingerprints = new Map<number, Buffer>();
   private seedStats: SeedStatsState | undefined;
   private readonly seedStatsRounds = new Set<number>();
 
@@ -174,9 +179,17 @@ export class InMemoryRoundStore implements RoundStore {
       closerId: null,
       leaseExpiresAtMs: null,
       closedAtMs: null,
+      pruned: null,
       uploads: new Map(),
     };
     this.rounds.set(p.round, r);
+    const old = this.rounds.get(p.round - PRUNE_LAG);
+    if (old && !old.pruned) {
+      old.pruned = { atMs: r.openedAtMs, numParticipants: old.participants.length, numUploads: old.uploads.size };
+      old.participants = [];
+      old.participantSet = new Set();
+      old.uploads = new Map();
+    }
     return roundInfo(r);
   }
 
@@ -193,9 +206,10 @@ export class InMemoryRoundStore implements RoundStore {
       r && {
         round: r.round,
         status: r.status,
+        pruned: r.pruned !== null,
         deadlineMs: r.deadlineMs,
-        numUploads: r.uploads.size,
-        numParticipants: r.participants.length,
+        numUploads: r.pruned ? r.pruned.numUploads : r.uploads.size,
+        numParticipants: r.pruned ? r.pruned.numParticipants : r.participants.length,
       }
     );
   }
@@ -260,6 +274,7 @@ export class InMemoryRoundStore implements RoundStore {
     const run = this.requireRun();
     const r = this.rounds.get(checkRound(round));
     if (!r) throw storeError('ROUND_NOT_OPEN', { round, version: run.version });
+    if (r.pruned) throw storeError('ROUND_PRUNED', { round, version: run.version });
     return [...r.uploads.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([clientId, payload]) => {
@@ -336,6 +351,20 @@ export class InMemoryRoundStore implements RoundStore {
     };
   }
 
+  async recordFingerprint(version: number, fingerprint: StoredFingerprint): Promise<'recorded' | 'kept'> {
+    this.requireRun();
+    const p = prepareFingerprint(version, fingerprint);
+    if (this.fingerprints.has(p.version)) return 'kept';
+    this.fingerprints.set(p.version, p.bytes);
+    return 'recorded';
+  }
+
+  async getFingerprint(version: number): Promise<StoredFingerprint | undefined> {
+    this.requireRun();
+    const bytes = this.fingerprints.get(checkRound(version, 'version'));
+    return bytes && decodeFingerprint(bytes);
+  }
+
   async dump(): Promise<string> {
     const run = this.run;
     return canonicalDump({
@@ -352,10 +381,12 @@ export class InMemoryRoundStore implements RoundStore {
         closerId: r.closerId,
         leaseExpiresAtMs: r.leaseExpiresAtMs,
         closedAtMs: r.closedAtMs,
+        pruned: r.pruned,
         participants: r.participants,
         uploads: [...r.uploads.entries()],
       })),
       deltas: [...this.deltas.entries()],
+      fingerprints: [...this.fingerprints.entries()],
       seedStats: this.seedStats
         ? {
             rev: this.seedStats.rev,

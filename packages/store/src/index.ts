@@ -48,6 +48,7 @@ export type {
   RoundStatusInfo,
   RoundStore,
   SeedStats,
+  StoredFingerprint,
   StoredUpload,
   UploadInput,
 } from './round-store';
@@ -83,6 +84,8 @@ export {
   type StoreErrorDetails,
   type StoreErrorReason,
 } from './errors';
+export { PRUNE_LAG } from './round-store';
+export { fingerprintProblem } from './validate';
 export { PAIR_BYTES, UPLOAD_HEADER_BYTES, decodeUpload, encodeUpload, type UploadPayload } from './codec';
 export { InMemoryRoundStore, type InMemoryRoundStoreOptions } from './in-memory-round-store';
 export { RedisRoundStore, type RedisRoundStoreOptions } from './redis/redis-round-store';

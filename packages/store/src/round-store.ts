@@ -57,10 +57,21 @@ export interface OpenRoundInput {
   probabilities?: Float64Array;
 }
 
+/**
+ * Rounds behind the one being opened whose participants and uploads are deleted: when round r opens, those of
+ * round r - PRUNE_LAG go (their counts stay). A round keeps them while it collects and closes, and while the
+ * next one collects, long enough for a repeated seed-statistics report and for a client retrying an upload
+ * to learn it counted; after that a retry gets ROUND_CLOSED. Without this a run's store grows by every upload
+ * of every round (about 16 MB a round at 10,000 clients of 200 pairs).
+ */
+export const PRUNE_LAG = 2;
+
 export interface RoundInfo {
   round: number;
   status: RoundStatus;
-  /** Sorted client ids. */
+  /** True once the round's participants and uploads were deleted (see PRUNE_LAG); the counts remain. */
+  pruned: boolean;
+  /** Sorted client ids; empty once pruned. */
   participants: string[];
   numParticipants: number;
   /** Uploads accepted so far (final once the round is closing). */
@@ -79,6 +90,7 @@ export interface RoundInfo {
 export interface RoundStatusInfo {
   round: number;
   status: RoundStatus;
+  pruned: boolean;
   deadlineMs: number;
   /** Uploads accepted so far (final once the round is closing). */
   numUploads: number;
@@ -106,6 +118,14 @@ export interface AcceptUploadResult {
 }
 
 /** An accepted upload as the closer sees it; `{ pairs, weight }` is a @fedkseed/zo `ClientUpload`. */
+/** A model fingerprint as a client reported it (see @fedkseed/zo modelFingerprint). */
+export interface StoredFingerprint {
+  /** The projection recipe, 1 to 64 characters. */
+  scheme: string;
+  /** 1 to 16 finite projections. */
+  projections: Float64Array;
+}
+
 export interface StoredUpload {
   clientId: string;
   numExamples: number;
@@ -190,14 +210,17 @@ export interface RoundStore {
   listClientIds(): Promise<string[]>;
   countClients(): Promise<number>;
 
-  /** Fails STALE_VERSION unless round === version, ROUND_ALREADY_OPEN, UNKNOWN_CLIENT for a participant. */
+  /**
+   * Fails STALE_VERSION unless round === version, ROUND_ALREADY_OPEN, UNKNOWN_CLIENT for a participant. In
+   * the same step prunes round - PRUNE_LAG.
+   */
   openRound(input: OpenRoundInput): Promise<RoundInfo>;
   getRound(round: number): Promise<RoundInfo | undefined>;
   /** `getRound`'s status, deadline and counts, read in O(1) (no participant list, no probabilities). */
   getRoundStatus(round: number): Promise<RoundStatusInfo | undefined>;
-  /** Whether `clientId` is a participant of the round; false for an unknown round. */
+  /** Whether `clientId` is a participant of the round; false for an unknown or pruned round. */
   isParticipant(round: number, clientId: string): Promise<boolean>;
-  /** Whether an upload of `clientId` is stored for the round; false for an unknown round. */
+  /** Whether an upload of `clientId` is stored for the round; false for an unknown or pruned round. */
   hasUpload(round: number, clientId: string): Promise<boolean>;
 
   /**
@@ -209,7 +232,10 @@ export interface RoundStore {
 
   /** collecting -> closing with a lease; renews for the holder; takes over an expired lease; else LEASE_HELD. */
   beginClose(round: number, closerId: string, leaseMs: number): Promise<CloseLease>;
-  /** Every accepted upload of the round, sorted by clientId (UTF-16 code unit order). Final once closing. */
+  /**
+   * Every accepted upload of the round, sorted by clientId (UTF-16 code unit order). Final once closing.
+   * Fails ROUND_PRUNED once the round was pruned.
+   */
   readUploads(round: number): Promise<StoredUpload[]>;
   /**
    * Writes the new A and the round's delta, closes the round and advances the version, atomically, if the
@@ -226,6 +252,14 @@ export interface RoundStore {
   /** Adds |clip(g)| and 1 per pair to the seed statistics, once per round (a repeat is 'duplicate'). */
   recordRoundScalars(round: number, pairs: readonly ScalarGradient[]): Promise<RecordScalarsResult>;
   getSeedStats(): Promise<SeedStats>;
+
+  /**
+   * Keeps `fingerprint` as the one of model version `version` unless one is kept already ('kept': the first
+   * report stays). The version may be any not yet reached too. Fails INVALID_ARGUMENT on a malformed one.
+   */
+  recordFingerprint(version: number, fingerprint: StoredFingerprint): Promise<'recorded' | 'kept'>;
+  /** The fingerprint kept for model version `version`, if any. */
+  getFingerprint(version: number): Promise<StoredFingerprint | undefined>;
 
   /** Canonical, deterministic serialization of the whole run's state (the same format for every backend). */
   dump(): Promise<string>;

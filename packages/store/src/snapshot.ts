@@ -16,6 +16,8 @@ export interface RoundSnapshot {
   closerId: string | null;
   leaseExpiresAtMs: number | null;
   closedAtMs: number | null;
+  /** When the participants and uploads were deleted, and how many there were; null until then. */
+  pruned: { atMs: number; numParticipants: number; numUploads: number } | null;
   /** Sorted. */
   participants: string[];
   /** Sorted by client id; values are the stored upload payloads. */
@@ -31,6 +33,8 @@ export interface StoreSnapshot {
   rounds: RoundSnapshot[];
   /** Ascending by round. */
   deltas: [number, Buffer][];
+  /** Ascending by model version; values are the stored bytes (codec.ts). */
+  fingerprints: [number, Buffer][];
   /** Null until the first round is recorded. */
   seedStats: { rev: number; sums: Buffer; counts: Buffer; lastRound: number | null } | null;
   /** Ascending. */
@@ -59,10 +63,18 @@ export function canonicalDump(s: StoreSnapshot): string {
           closerId: r.closerId,
           leaseExpiresAtMs: r.leaseExpiresAtMs,
           closedAtMs: r.closedAtMs,
+          pruned: r.pruned && {
+            atMs: r.pruned.atMs,
+            numParticipants: r.pruned.numParticipants,
+            numUploads: r.pruned.numUploads,
+          },
           participants: [...r.participants].sort(),
           uploads: [...r.uploads].sort(byKey).map(([id, payload]) => [id, payload.toString('hex')]),
         })),
       deltas: [...s.deltas].sort((a, b) => a[0] - b[0]).map(([round, bytes]) => [round, bytes.toString('hex')]),
+      fingerprints: [...s.fingerprints]
+        .sort((a, b) => a[0] - b[0])
+        .map(([version, bytes]) => [version, bytes.toString('hex')]),
       seedStats: s.seedStats && {
         rev: s.seedStats.rev,
         sums: hex(s.seedStats.sums),
@@ -76,14 +88,15 @@ export function canonicalDump(s: StoreSnapshot): string {
   );
 }
 
-/** The public view of a round (participants copied, probabilities decoded). */
+/** The public view of a round (participants copied, probabilities decoded; a pruned round's counts kept). */
 export function roundInfoOf(r: Omit<RoundSnapshot, 'uploads'>, numUploads: number): RoundInfo {
   const info: RoundInfo = {
     round: r.round,
     status: r.status,
+    pruned: r.pruned !== null,
     participants: [...r.participants].sort(),
-    numParticipants: r.participants.length,
-    numUploads,
+    numParticipants: r.pruned ? r.pruned.numParticipants : r.participants.length,
+    numUploads: r.pruned ? r.pruned.numUploads : numUploads,
     deadlineMs: r.deadlineMs,
     samplingSeed: BigInt(r.samplingSeed),
     openedAtMs: r.openedAtMs,

@@ -2,9 +2,16 @@
  * Argument checks and normalization shared by every backend, run before any state is touched, so that
  * both stores refuse the same inputs with the same INVALID_ARGUMENT and store the same bytes.
  */
-import { encodeDelta, encodeFloat64Vector, encodeUpload } from './codec';
+import { encodeDelta, encodeFingerprint, encodeFloat64Vector, encodeUpload } from './codec';
 import { storeError } from './errors';
-import type { ClientRecord, ClientRegistration, CommitCloseInput, OpenRoundInput, UploadInput } from './round-store';
+import type {
+  ClientRecord,
+  ClientRegistration,
+  CommitCloseInput,
+  OpenRoundInput,
+  StoredFingerprint,
+  UploadInput,
+} from './round-store';
 
 const MAX_UINT64 = (1n << 64n) - 1n;
 const MAX_ID_LENGTH = 256;
@@ -116,4 +123,35 @@ export function prepareCommit(
     accumulated: encodeFloat64Vector(accumulated),
     delta: encodeDelta(delta.seedIndices, delta.values),
   };
+}
+
+export const MAX_FINGERPRINT_SCHEME_LENGTH = 64;
+export const MAX_FINGERPRINT_PROJECTIONS = 16;
+
+/** What is wrong with a fingerprint (scheme 1 to 64 characters, 1 to 16 finite projections), or undefined. */
+export function fingerprintProblem(fingerprint: {
+  scheme: string;
+  projections: ArrayLike<number>;
+}): string | undefined {
+  const { scheme, projections } = fingerprint;
+  if (typeof scheme !== 'string' || scheme.length < 1 || [...scheme].length > MAX_FINGERPRINT_SCHEME_LENGTH)
+    return `the scheme must be 1 to ${MAX_FINGERPRINT_SCHEME_LENGTH} characters`;
+  if (projections.length < 1 || projections.length > MAX_FINGERPRINT_PROJECTIONS)
+    return `it must carry 1 to ${MAX_FINGERPRINT_PROJECTIONS} projections`;
+  for (let k = 0; k < projections.length; k++)
+    if (!Number.isFinite(projections[k])) return 'its projections must be finite';
+  return undefined;
+}
+
+/** The stored bytes of a fingerprint, after checking it. */
+export function prepareFingerprint(
+  version: number,
+  fingerprint: StoredFingerprint,
+): { version: number; bytes: Buffer } {
+  checkRound(version, 'version');
+  if (!(fingerprint.projections instanceof Float64Array))
+    throw storeError('INVALID_ARGUMENT', { detail: 'fingerprint projections must be a Float64Array' });
+  const problem = fingerprintProblem(fingerprint);
+  if (problem) throw storeError('INVALID_ARGUMENT', { detail: `fingerprint: ${problem}` });
+  return { version, bytes: encodeFingerprint(fingerprint.scheme, fingerprint.projections) };
 }

@@ -55,8 +55,9 @@ async function rawState(redis: Redis, keys: RunKeys): Promise<string> {
   let main: Redis;
   let second: Redis;
 
-  function connection(): Redis {
+  function connection(enableAutoPipelining: boolean): Redis {
     const redis = new Redis(REDIS_URL, {
+      enableAutoPipelining,
       lazyConnect: true,
       connectTimeout: 3000,
       maxRetriesPerRequest: 1,
@@ -68,8 +69,9 @@ async function rawState(redis: Redis, keys: RunKeys): Promise<string> {
   }
 
   beforeAll(async () => {
-    main = connection();
-    second = connection();
+    // The store's own connection (made from a URL) auto-pipelines; a caller's may not: both are covered.
+    main = connection(true);
+    second = connection(false);
     try {
       await Promise.all([main.connect(), second.connect()]);
       await main.ping();

@@ -4,7 +4,7 @@
  */
 import { aggregateRound, SeedImportance, type ClientUpload, type ScalarGradient } from '@fedkseed/zo';
 
-import { InMemoryRoundStore, type RoundStore, type RunConfigInput } from '../src';
+import { InMemoryRoundStore, PRUNE_LAG, type RoundStore, type RunConfigInput } from '../src';
 import {
   asFloat32,
   bits,
@@ -138,6 +138,7 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
         expect(info).toEqual({
           round: 0,
           status: 'collecting',
+          pruned: false,
           participants: ['c1', 'c2', 'c3'],
           numParticipants: 3,
           numUploads: 0,
@@ -168,6 +169,7 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
           info && {
             round: info.round,
             status: info.status,
+            pruned: info.pruned,
             deadlineMs: info.deadlineMs,
             numUploads: info.numUploads,
             numParticipants: info.numParticipants,
@@ -178,6 +180,7 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
         expect(status).toEqual({
           round: 0,
           status: 'collecting',
+          pruned: false,
           deadlineMs: clock.nowMs + 60_000,
           numUploads: 1,
           numParticipants: 3,
@@ -198,6 +201,84 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
         expect(await store.getRoundStatus(0)).toEqual(summary(await h.replica.getRound(0)));
         expect((await store.getRoundStatus(0))?.status).toBe('closed');
         expect(await store.hasUpload(0, 'c2')).toBe(true);
+      });
+    });
+
+    describe('fingerprints', () => {
+      it('keeps the first fingerprint reported per model version, and refuses malformed ones unchanged', async () => {
+        await expectFailure(h, 'RUN_NOT_INITIALIZED', () =>
+          store.recordFingerprint(0, { scheme: 'x', projections: Float64Array.of(1) }),
+        );
+        await setUp();
+        expect(await store.getFingerprint(0)).toBeUndefined();
+        const first = { scheme: 'philox-proj-v1', projections: Float64Array.of(0.125, -3.5, 1e-300, -0) };
+        expect(await store.recordFingerprint(0, first)).toBe('recorded');
+        const got = await h.replica.getFingerprint(0);
+        expect(got?.scheme).toBe(first.scheme);
+        expect(bits(got!.projections)).toBe(bits(first.projections));
+        const second = { scheme: 'philox-proj-v1', projections: Float64Array.of(1, 2, 3, 4) };
+        expect(await expectNoChange(h, () => h.replica.recordFingerprint(0, second))).toBe('kept');
+        expect(bits((await store.getFingerprint(0))!.projections)).toBe(bits(first.projections));
+        expect(await store.recordFingerprint(7, second)).toBe('recorded'); // a version not reached yet
+        expect(await store.getFingerprint(1)).toBeUndefined();
+        for (const bad of [
+          { scheme: '', projections: Float64Array.of(1) },
+          { scheme: 'x'.repeat(65), projections: Float64Array.of(1) },
+          { scheme: 'x', projections: new Float64Array(0) },
+          { scheme: 'x', projections: new Float64Array(17) },
+          { scheme: 'x', projections: Float64Array.of(1, NaN) },
+          { scheme: 'x', projections: Float64Array.of(Infinity) },
+        ])
+          await expectFailure(h, 'INVALID_ARGUMENT', () => store.recordFingerprint(2, bad));
+        await expectFailure(h, 'INVALID_ARGUMENT', () => store.recordFingerprint(-1, first));
+        expect(await store.dump()).toContain('"fingerprints": [');
+      });
+    });
+
+    describe('pruning', () => {
+      it('deletes the participants and uploads of round r - PRUNE_LAG when round r opens, keeping the counts', async () => {
+        expect(PRUNE_LAG).toBe(2);
+        await setUp();
+        const pairs = randomPairs(rng(8), TAU, K);
+        await open(0, ['c1', 'c2', 'c3']);
+        await upload(0, 'c1', pairs);
+        await upload(0, 'c2', randomPairs(rng(9), TAU, K));
+        expect(await closeRound(store, 0, 'a')).toBe('committed');
+        await open(1, ['c1', 'c2']);
+        await upload(1, 'c1', pairs);
+        expect(await closeRound(store, 1, 'a')).toBe('committed');
+        // Round 0 is still whole while round 1 is the newest: a repeat of an upload still learns it counted.
+        expect((await store.getRound(0))!.pruned).toBe(false);
+        expect(await store.readUploads(0)).toHaveLength(2);
+        expect((await upload(0, 'c1', pairs)).status).toBe('duplicate');
+
+        clock.nowMs += 5_000;
+        await open(2, ['c1']);
+        const pruned = await h.replica.getRound(0);
+        expect(pruned).toMatchObject({
+          round: 0,
+          status: 'closed',
+          pruned: true,
+          participants: [],
+          numParticipants: 3,
+          numUploads: 2,
+        });
+        expect(await store.getRoundStatus(0)).toEqual({
+          round: 0,
+          status: 'closed',
+          pruned: true,
+          deadlineMs: pruned!.deadlineMs,
+          numUploads: 2,
+          numParticipants: 3,
+        });
+        await expectFailure(h, 'ROUND_PRUNED', () => store.readUploads(0));
+        await expectFailure(h, 'ROUND_CLOSED', () => upload(0, 'c1', pairs));
+        expect(await store.isParticipant(0, 'c1')).toBe(false);
+        expect(await store.hasUpload(0, 'c1')).toBe(false);
+        // Round 1 keeps everything until round 3 opens; the deltas, which catch-ups need, are never pruned.
+        expect((await store.getRound(1))!.pruned).toBe(false);
+        expect(await store.readUploads(1)).toHaveLength(1);
+        expect((await store.getDeltasSince(0)).deltas).toHaveLength(2);
       });
     });
 
@@ -520,7 +601,12 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
           probabilities: new Float64Array(K).fill(1 / K),
         });
         await s.beginClose(1, 'y', 100);
+        expect(await closeRound(s, 1, 'y')).toBe('committed');
+        // Opening round 2 prunes round 0: the pruned state dumps alike too.
+        await s.openRound({ round: 2, participants: ['c1'], deadlineMs: clock.nowMs + 10, samplingSeed: 5n });
+        await s.recordFingerprint(1, { scheme: 'philox-proj-v1', projections: Float64Array.of(1.5, -2.25) });
       }
+      expect(await store.dump()).toContain('"pruned": {');
       expect(await store.dump()).toBe(await shadow.dump());
     });
   });

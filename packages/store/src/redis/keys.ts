@@ -7,10 +7,13 @@
  *   <prefix>fedkseed:{runId}:clients             hash   clientId -> canonical client record JSON
  *   <prefix>fedkseed:{runId}:round:<r>           hash   status, deadlineMs, samplingSeed, openedAtMs,
  *                                                       [probabilities (K float64 LE)], [closerId,
- *                                                       leaseExpiresAtMs], [closedAtMs]
- *   <prefix>fedkseed:{runId}:round:<r>:participants  set  selected client ids
- *   <prefix>fedkseed:{runId}:round:<r>:uploads   hash   clientId -> upload payload (codec.ts)
+ *                                                       leaseExpiresAtMs], [closedAtMs], [prunedAtMs,
+ *                                                       prunedNumParticipants, prunedNumUploads]
+ *   <prefix>fedkseed:{runId}:round:<r>:participants  set  selected client ids (deleted when round r + 2 opens)
+ *   <prefix>fedkseed:{runId}:round:<r>:uploads   hash   clientId -> upload payload (codec.ts) (deleted when
+ *                                                       round r + 2 opens)
  *   <prefix>fedkseed:{runId}:deltas              hash   round -> the round's delta of A (codec.ts)
+ *   <prefix>fedkseed:{runId}:fingerprints        hash   model version -> the first fingerprint reported (codec.ts)
  *   <prefix>fedkseed:{runId}:seed-stats          hash   rev, sums, counts (K float64 LE each), lastRound
  *   <prefix>fedkseed:{runId}:seed-stats:rounds   set    rounds already recorded in seed-stats
  */
@@ -25,6 +28,7 @@ export class RunKeys {
   readonly accumulated: string;
   readonly clients: string;
   readonly deltas: string;
+  readonly fingerprints: string;
   readonly seedStats: string;
   readonly seedStatsRounds: string;
 
@@ -39,6 +43,7 @@ export class RunKeys {
     this.accumulated = `${this.base}accumulated`;
     this.clients = `${this.base}clients`;
     this.deltas = `${this.base}deltas`;
+    this.fingerprints = `${this.base}fingerprints`;
     this.seedStats = `${this.base}seed-stats`;
     this.seedStatsRounds = `${this.base}seed-stats:rounds`;
   }

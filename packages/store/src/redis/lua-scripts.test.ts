@@ -27,4 +27,19 @@ describe('Lua scripts', () => {
       expect(header).toContain(FAILURE_REASONS.get(code));
     }
   });
+
+  it('gives each script the shared functions it calls, once, between its header and its body', () => {
+    const callers = scripts.filter((s) => /\bnow_ms\(ARGV/.test(s.lua));
+    expect(callers.map((s) => s.name).sort()).toEqual(
+      ['accept-upload', 'begin-close', 'commit-close', 'init-run', 'open-round'].sort(),
+    );
+    for (const s of callers) {
+      const definitions = [...s.lua.matchAll(/local function now_ms\(/g)];
+      expect(definitions).toHaveLength(1);
+      const at = definitions[0].index!;
+      expect(at).toBeGreaterThan(s.lua.indexOf(']]'));
+      expect(at).toBeLessThan(s.lua.indexOf('now_ms(ARGV'));
+    }
+    for (const s of scripts.filter((s) => !callers.includes(s))) expect(s.lua).not.toContain('now_ms');
+  });
 });

@@ -2,6 +2,8 @@
  * The store's Lua scripts, one atomic state transition each, kept as `packages/store/lua/<name>-<numKeys>.lua`
  * (outside src so that the same relative path works from src/ under ts-jest and from dist/ once built; the
  * package ships the folder). The number of keys is read from the file name, the single place it is stated.
+ * Helpers the scripts share live once in `lua/lib/<function>.lua`; each script gets, right after its header,
+ * the ones its body calls.
  *
  * Scripts are registered with `defineCommand`, so ioredis sends EVALSHA and falls back to EVAL when the
  * server does not know the script (after a restart or SCRIPT FLUSH). They are called through the Buffer
@@ -35,17 +37,36 @@ export interface LuaScript {
 
 let cached: Map<ScriptName, LuaScript> | undefined;
 
+/** Shared Lua functions by name (`lua/lib/<name>.lua` defines `local function <name>`). */
+function loadLuaLibrary(dir: string): Map<string, string> {
+  const libDir = path.join(dir, 'lib');
+  const lib = new Map<string, string>();
+  for (const file of readdirSync(libDir).filter((f) => f.endsWith('.lua')))
+    lib.set(file.slice(0, -'.lua'.length), readFileSync(path.join(libDir, file), 'utf8'));
+  return lib;
+}
+
+/** The script's text with the shared functions its body calls inserted after its header comment. */
+function withLibrary(text: string, lib: Map<string, string>): string {
+  const bodyStart = text.startsWith('--[[') ? text.indexOf(']]') + 2 : 0;
+  const body = text.slice(bodyStart);
+  const used = [...lib].filter(([name]) => new RegExp(`\\b${name}\\(`).test(body)).map(([, code]) => code);
+  return used.length === 0 ? text : `${text.slice(0, bodyStart)}\n${used.join('\n')}${body}`;
+}
+
 /** Reads every script once per process; throws if one is missing or misnamed. */
 export function loadLuaScripts(dir = LUA_DIR): Map<ScriptName, LuaScript> {
   if (cached && dir === LUA_DIR) return cached;
   const files = readdirSync(dir).filter((f) => f.endsWith('.lua'));
+  const lib = loadLuaLibrary(dir);
   const scripts = new Map<ScriptName, LuaScript>();
   for (const name of SCRIPT_NAMES) {
     const matches = files.filter((f) => new RegExp(`^${name}-\\d+\\.lua$`).test(f));
     if (matches.length !== 1) throw new Error(`expected one ${name}-<numKeys>.lua in ${dir}, found ${matches.length}`);
     const file = matches[0];
     const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)![1]);
-    scripts.set(name, { name, file, numberOfKeys, lua: readFileSync(path.join(dir, file), 'utf8') });
+    const lua = withLibrary(readFileSync(path.join(dir, file), 'utf8'), lib);
+    scripts.set(name, { name, file, numberOfKeys, lua });
   }
   if (dir === LUA_DIR) cached = scripts;
   return scripts;

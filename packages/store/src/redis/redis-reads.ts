@@ -34,16 +34,18 @@ export async function readSnapshot(redis: Redis | Cluster, k: RunKeys): Promise<
         .getBuffer(k.accumulated)
         .hgetall(k.clients)
         .hgetallBuffer(k.deltas)
+        .hgetallBuffer(k.fingerprints)
         .hgetallBuffer(k.seedStats)
         .smembers(k.seedStatsRounds);
       for (const r of rounds) m.hgetallBuffer(k.round(r)).smembers(k.participants(r)).hgetallBuffer(k.uploads(r));
     });
     if (Number(values[0] ?? -1) !== version) continue;
-    const [, run, accumulated, clients, deltas, stats, statsRounds] = values as [
+    const [, run, accumulated, clients, deltas, fingerprints, stats, statsRounds] = values as [
       string,
       Record<string, string>,
       Buffer | null,
       Record<string, string>,
+      Hash,
       Hash,
       Hash,
       string[],
@@ -56,6 +58,7 @@ export async function readSnapshot(redis: Redis | Cluster, k: RunKeys): Promise<
       clients: Object.entries(clients),
       rounds: [],
       deltas: Object.entries(deltas).map(([r, bytes]) => [Number(r), bytes]),
+      fingerprints: Object.entries(fingerprints).map(([v, bytes]) => [Number(v), bytes]),
       seedStats: stats.rev
         ? {
             rev: Number(stats.rev.toString()),
@@ -67,7 +70,7 @@ export async function readSnapshot(redis: Redis | Cluster, k: RunKeys): Promise<
       seedStatsRounds: statsRounds.map(Number),
     };
     rounds.forEach((r, j) => {
-      const [hash, participants, uploads] = values.slice(7 + 3 * j, 10 + 3 * j) as [Hash, string[], Hash];
+      const [hash, participants, uploads] = values.slice(8 + 3 * j, 11 + 3 * j) as [Hash, string[], Hash];
       if (hash.status) snapshot.rounds.push({ ...parseRound(r, hash, participants), uploads: Object.entries(uploads) });
     });
     return snapshot;
@@ -75,14 +78,32 @@ export async function readSnapshot(redis: Redis | Cluster, k: RunKeys): Promise<
 }
 
 /** The fields of a round hash that `parseRoundHead` reads (HMGET them in this order). */
-export const ROUND_HEAD_FIELDS = ['status', 'deadlineMs'] as const;
+export const ROUND_HEAD_FIELDS = [
+  'status',
+  'deadlineMs',
+  'prunedAtMs',
+  'prunedNumParticipants',
+  'prunedNumUploads',
+] as const;
 
-/** Status and deadline of a round hash (a full HGETALL or the HMGET of ROUND_HEAD_FIELDS), parsed as
+/** Status, deadline and pruning of a round hash (a full HGETALL or the HMGET of ROUND_HEAD_FIELDS), parsed as
  *  `parseRound` parses them. */
-export function parseRoundHead(h: Partial<Hash>): { status: RoundStatus; deadlineMs: number } {
+export function parseRoundHead(h: Partial<Hash>): {
+  status: RoundStatus;
+  deadlineMs: number;
+  pruned: RoundSnapshot['pruned'];
+} {
+  const num = (f: string) => Number(h[f]!.toString());
   return {
     status: h.status!.toString() as RoundStatus,
-    deadlineMs: Number(h.deadlineMs!.toString()),
+    deadlineMs: num('deadlineMs'),
+    pruned: h.prunedAtMs
+      ? {
+          atMs: num('prunedAtMs'),
+          numParticipants: num('prunedNumParticipants'),
+          numUploads: num('prunedNumUploads'),
+        }
+      : null,
   };
 }
 

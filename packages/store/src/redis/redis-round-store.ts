@@ -8,7 +8,7 @@
 import type { ScalarGradient } from '@fedkseed/zo';
 import { Redis, type ChainableCommander, type Cluster } from 'ioredis';
 
-import { decodeDelta, decodeFloat64Vector, decodeUpload } from '../codec';
+import { decodeDelta, decodeFingerprint, decodeFloat64Vector, decodeUpload } from '../codec';
 import { isStoreError, storeError } from '../errors';
 import type {
   AcceptUploadResult,
@@ -27,9 +27,11 @@ import type {
   RoundStatusInfo,
   RoundStore,
   SeedStats,
+  StoredFingerprint,
   StoredUpload,
   UploadInput,
 } from '../round-store';
+import { PRUNE_LAG } from '../round-store';
 import {
   clientWeight,
   decodeRunConfig,
@@ -48,6 +50,7 @@ import {
   decodeClient,
   prepareClient,
   prepareCommit,
+  prepareFingerprint,
   prepareOpenRound,
   prepareUpload,
 } from '../validate';
@@ -85,7 +88,10 @@ export class RedisRoundStore implements RoundStore {
     this.keys = new RunKeys(options.runId, options.keyPrefix);
     const target = options.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     this.ownsConnection = typeof target === 'string';
-    this.redis = typeof target === 'string' ? new Redis(target) : target;
+    // Auto-pipelining sends the commands of one event-loop turn in one write: under many concurrent uploads
+    // that is one syscall per turn instead of one per command. Every multi-key step is a script or a MULTI, so
+    // batching never changes what is atomic.
+    this.redis = typeof target === 'string' ? new Redis(target, { enableAutoPipelining: true }) : target;
     this.scripts = defineScripts(this.redis);
     this.clock = options.clock;
     this.maxCasAttempts = options.maxCasAttempts ?? 16;
@@ -160,7 +166,15 @@ export class RedisRoundStore implements RoundStore {
     const k = this.keys;
     const reply = await this.runScript(
       'open-round',
-      [k.run, k.round(p.round), k.participants(p.round), k.clients],
+      [
+        k.run,
+        k.round(p.round),
+        k.participants(p.round),
+        k.clients,
+        k.round(p.round - PRUNE_LAG),
+        k.participants(p.round - PRUNE_LAG),
+        k.uploads(p.round - PRUNE_LAG),
+      ],
       [p.round, this.now(), p.deadlineMs, p.samplingSeed, p.probabilities ?? '', ...p.participants],
       { round: p.round },
     );
@@ -172,6 +186,7 @@ export class RedisRoundStore implements RoundStore {
         closerId: null,
         leaseExpiresAtMs: null,
         closedAtMs: null,
+        pruned: null,
       },
       0,
     );
@@ -201,7 +216,15 @@ export class RedisRoundStore implements RoundStore {
       if (head[j]) hash[field] = head[j];
     });
     if (!hash.status) return undefined;
-    return { round, ...parseRoundHead(hash), numUploads, numParticipants };
+    const { status, deadlineMs, pruned } = parseRoundHead(hash);
+    return {
+      round,
+      status,
+      deadlineMs,
+      pruned: pruned !== null,
+      numUploads: pruned ? pruned.numUploads : numUploads,
+      numParticipants: pruned ? pruned.numParticipants : numParticipants,
+    };
   }
 
   async isParticipant(round: number, clientId: string): Promise<boolean> {
@@ -250,10 +273,15 @@ export class RedisRoundStore implements RoundStore {
   async readUploads(round: number): Promise<StoredUpload[]> {
     const config = await this.requireRun();
     checkRound(round);
-    const [version, exists, uploads] = (await this.multi((m) =>
-      m.hget(this.keys.run, 'version').exists(this.keys.round(round)).hgetallBuffer(this.keys.uploads(round)),
-    )) as [string, number, Hash];
+    const [version, exists, prunedAtMs, uploads] = (await this.multi((m) =>
+      m
+        .hget(this.keys.run, 'version')
+        .exists(this.keys.round(round))
+        .hget(this.keys.round(round), 'prunedAtMs')
+        .hgetallBuffer(this.keys.uploads(round)),
+    )) as [string, number, string | null, Hash];
     if (!exists) throw storeError('ROUND_NOT_OPEN', { round, version: Number(version) });
+    if (prunedAtMs !== null) throw storeError('ROUND_PRUNED', { round, version: Number(version) });
     const ids = Object.keys(uploads).sort();
     if (ids.length === 0) return [];
     // Registrations are immutable, so reading them after the uploads cannot mismatch.
@@ -350,6 +378,18 @@ export class RedisRoundStore implements RoundStore {
 
   async dump(): Promise<string> {
     return canonicalDump(await readSnapshot(this.redis, this.keys));
+  }
+
+  async recordFingerprint(version: number, fingerprint: StoredFingerprint): Promise<'recorded' | 'kept'> {
+    await this.requireRun();
+    const p = prepareFingerprint(version, fingerprint);
+    return (await this.redis.hsetnx(this.keys.fingerprints, String(p.version), p.bytes)) === 1 ? 'recorded' : 'kept';
+  }
+
+  async getFingerprint(version: number): Promise<StoredFingerprint | undefined> {
+    await this.requireRun();
+    const bytes = await this.redis.hgetBuffer(this.keys.fingerprints, String(checkRound(version, 'version')));
+    return bytes === null ? undefined : decodeFingerprint(bytes);
   }
 
   async close(): Promise<void> {

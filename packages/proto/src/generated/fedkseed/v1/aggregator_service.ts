@@ -165,8 +165,9 @@ export interface GetTaskResponse {
     | AccumulatedDelta
     | undefined;
   /**
-   * TRAIN and DONE, when the server has one: fingerprint of the model at model_version, to check the rebuilt
-   * model against after applying catch_up.
+   * TRAIN and DONE, when the server has one (the first one a client reported for model_version in
+   * SubmitScalarGradientsRequest.base_model_fingerprint): fingerprint of the model at model_version, to check the
+   * rebuilt model against after applying catch_up.
    */
   fingerprint?: ModelFingerprint | undefined;
 }
@@ -187,6 +188,14 @@ export interface SubmitScalarGradientsRequest {
   meanLocalLoss: number;
   /** Wall-clock time of the local training, catch-up excluded (ms); for metrics and straggler handling. */
   trainDurationMs: number;
+  /**
+   * Optional: the fingerprint of the model the training started from (its version is model_version), as this
+   * client computed it after applying its catch-up. The server keeps the first one reported for a version and
+   * sends it with every catch-up to that version (GetTaskResponse.fingerprint, GetRunStateResponse.fingerprint),
+   * so that a client whose rebuilt model diverged finds out. version must equal model_version; scheme at most 64
+   * characters; 1 to 16 finite projections.
+   */
+  baseModelFingerprint?: ModelFingerprint | undefined;
 }
 
 /** The upload is recorded (now or earlier). */
@@ -867,6 +876,7 @@ function createBaseSubmitScalarGradientsRequest(): SubmitScalarGradientsRequest 
     skippedSteps: 0,
     meanLocalLoss: 0,
     trainDurationMs: 0,
+    baseModelFingerprint: undefined,
   };
 }
 
@@ -892,6 +902,9 @@ export const SubmitScalarGradientsRequest: MessageFns<SubmitScalarGradientsReque
     }
     if (message.trainDurationMs !== 0) {
       writer.uint32(56).uint32(message.trainDurationMs);
+    }
+    if (message.baseModelFingerprint !== undefined) {
+      ModelFingerprint.encode(message.baseModelFingerprint, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -965,6 +978,14 @@ export const SubmitScalarGradientsRequest: MessageFns<SubmitScalarGradientsReque
             message.trainDurationMs = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.baseModelFingerprint = ModelFingerprint.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1010,6 +1031,11 @@ export const SubmitScalarGradientsRequest: MessageFns<SubmitScalarGradientsReque
         : isSet(object.train_duration_ms)
         ? globalThis.Number(object.train_duration_ms)
         : 0,
+      baseModelFingerprint: isSet(object.baseModelFingerprint)
+        ? ModelFingerprint.fromJSON(object.baseModelFingerprint)
+        : isSet(object.base_model_fingerprint)
+        ? ModelFingerprint.fromJSON(object.base_model_fingerprint)
+        : undefined,
     };
   },
 
@@ -1036,6 +1062,9 @@ export const SubmitScalarGradientsRequest: MessageFns<SubmitScalarGradientsReque
     if (message.trainDurationMs !== 0) {
       obj.trainDurationMs = Math.round(message.trainDurationMs);
     }
+    if (message.baseModelFingerprint !== undefined) {
+      obj.baseModelFingerprint = ModelFingerprint.toJSON(message.baseModelFingerprint);
+    }
     return obj;
   },
 
@@ -1051,6 +1080,9 @@ export const SubmitScalarGradientsRequest: MessageFns<SubmitScalarGradientsReque
     message.skippedSteps = object.skippedSteps ?? 0;
     message.meanLocalLoss = object.meanLocalLoss ?? 0;
     message.trainDurationMs = object.trainDurationMs ?? 0;
+    message.baseModelFingerprint = (object.baseModelFingerprint !== undefined && object.baseModelFingerprint !== null)
+      ? ModelFingerprint.fromPartial(object.baseModelFingerprint)
+      : undefined;
     return message;
   },
 };

@@ -245,7 +245,7 @@ export interface RunConfig {
   /**
    * True when catch-ups may be sent as bfloat16 (AccumulatedDelta.dense_bf16, 8 KB instead of 16 KB at
    * K = 4096), which rounds each entry of a catch-up to within a relative 2^-8; clients then compare
-   * fingerprints with a looser tolerance.
+   * fingerprints with a looser tolerance. The aggregator's default (ALLOW_LOSSY_CATCH_UP) is true.
    */
   allowLossyCatchUp: boolean;
 }
