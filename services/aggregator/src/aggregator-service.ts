@@ -4,15 +4,11 @@
  * requests are refused before anything is stored, so a refused call leaves the store byte-identical.
  */
 import {
-  AggregationWeighting,
   ErrorReason,
   GetTaskResponse,
   RoundStatus,
   RunStatus,
-  SeedSampling,
   TaskStatus,
-  encodeAccumulatedDelta,
-  type AccumulatedDelta,
   type AggregatorServiceServer,
   type GetRunStateRequest,
   type GetRunStateResponse,
@@ -20,7 +16,6 @@ import {
   type RegisterClientRequest,
   type RegisterClientResponse,
   type RunConfig,
-  type SeedDistribution,
   type SubmitScalarGradientsRequest,
   type SubmitScalarGradientsResponse,
 } from '@fedkseed/proto';
@@ -29,17 +24,19 @@ import {
   isStoreError,
   type ClientRecord,
   type DeltasSince,
-  type RoundInfo,
   type RoundStatusInfo,
   type RoundStore,
 } from '@fedkseed/store';
 import type { Metadata } from '@grpc/grpc-js';
 
 import type { ClientAuth } from './auth';
+import { catchUpDelta } from './catch-up';
 import type { RoundSettings, RunSettings } from './config';
-import { assignedSeedIndices, clientSamplingSeed } from './participant-selection';
+import { ModelFingerprints } from './model-fingerprints';
 import type { RoundLifecycle } from './round-lifecycle';
 import { apiRound, storeRound } from './round-numbers';
+import { RoundSeedsCache, assignedSeedsFor, seedDistributionFor, type RoundSeeds } from './round-seeds';
+import { runConfigMessage } from './run-config-message';
 import { readVersion } from './store-reads';
 import { checkRegistration, checkUpload } from './validation';
 
@@ -59,12 +56,6 @@ export interface AggregatorServiceOptions {
 /** retry_after_ms of a RESOURCE_EXHAUSTED registration: the limit does not free up soon. */
 const CLIENT_LIMIT_RETRY_AFTER_MS = 60_000;
 
-/** Rounds whose immutable data (seed, probabilities) a replica keeps cached. */
-const ROUND_CACHE_SIZE = 4;
-
-/** What never changes about a round once it is opened: all the seed assignment needs. */
-type RoundSeeds = Pick<RoundInfo, 'round' | 'samplingSeed' | 'probabilities'>;
-
 export class AggregatorService {
   private readonly store: RoundStore;
   private readonly auth: ClientAuth;
@@ -74,8 +65,8 @@ export class AggregatorService {
   private readonly clock: () => number;
   private readonly runConfig: RunConfig;
   private versionHint = 0;
-  /** getRound's immutable fields by store round, fetched once per round (in flight requests shared). */
-  private readonly roundSeedsCache = new Map<number, Promise<RoundSeeds>>();
+  private readonly roundSeeds: RoundSeedsCache;
+  private readonly fingerprints: ModelFingerprints;
 
   constructor(private readonly options: AggregatorServiceOptions) {
     this.store = options.store;
@@ -85,6 +76,8 @@ export class AggregatorService {
     this.logger = options.logger;
     this.clock = options.clock ?? Date.now;
     this.runConfig = runConfigMessage(options.run);
+    this.roundSeeds = new RoundSeedsCache(options.store);
+    this.fingerprints = new ModelFingerprints(options.store, options.logger);
   }
 
   /** The handler table for `server.addService(AggregatorServiceService, ...)`. */
@@ -154,7 +147,8 @@ export class AggregatorService {
         status: TaskStatus.TASK_STATUS_DONE,
         round: this.run.numRounds,
         modelVersion: version,
-        catchUp: this.catchUp(since),
+        catchUp: catchUpDelta(since, this.run),
+        fingerprint: await this.fingerprints.forVersion(version),
       });
     }
     const info = await this.store.getRoundStatus(version);
@@ -173,7 +167,7 @@ export class AggregatorService {
     ]);
     if (!selected) return wait(Math.min(info.deadlineMs - now + 1, 60_000));
     if (uploaded) return wait(this.rounds.taskRetryAfterMs);
-    const seeds = await this.roundSeeds(info.round);
+    const seeds = await this.roundSeeds.get(info.round);
     return GetTaskResponse.fromPartial({
       status: TaskStatus.TASK_STATUS_TRAIN,
       round: apiRound(info.round),
@@ -183,33 +177,32 @@ export class AggregatorService {
       localSteps: this.run.numLocalSteps,
       eps: this.run.zoEps,
       lr: this.run.zoLr,
-      seedDistribution: this.seedDistribution(seeds, client.clientId),
-      catchUp: this.catchUp(since),
+      seedDistribution: seedDistributionFor(this.run, seeds, client.clientId),
+      catchUp: catchUpDelta(since, this.run),
+      fingerprint: await this.fingerprints.forVersion(version),
     });
   }
 
+  /**
+   * The common case costs one store call: an upload with no problem of its own goes straight to the store's
+   * accept script, which checks round, duplicate, registration and selection atomically. Only a refusal reads
+   * more, to rank the problems as the API documents (client, round, duplicate, closed, selection, upload).
+   */
   async submitScalarGradients(
     request: SubmitScalarGradientsRequest,
     metadata: Metadata,
   ): Promise<SubmitScalarGradientsResponse> {
-    const { clientId } = await this.authenticateClient(metadata);
+    const clientId = this.auth.authenticateClient(metadata);
     if (request.round < 1) throw new ApiError(ErrorReason.INVALID_FIELD, 'rounds count from 1', { field: 'round' });
     const round = storeRound(request.round);
-    const info = await this.store.getRoundStatus(round);
-    if (!info)
-      throw new ApiError(ErrorReason.ROUND_NOT_OPEN, `round ${request.round} has not been opened`, {
-        round: request.round,
-        current_round: await this.currentRound(),
-      });
+    const seeds = this.run.mode === 'fedkseed-pro' ? await this.openRoundSeeds(request, round, clientId) : undefined;
     const problem = checkUpload(request, {
       numCandidateSeeds: this.run.numCandidateSeeds,
       numLocalSteps: this.run.numLocalSteps,
       baseVersion: round,
-      assignedSeeds:
-        this.run.mode === 'fedkseed-pro' ? this.assignedSeeds(await this.roundSeeds(round), clientId) : undefined,
+      assignedSeeds: seeds ? assignedSeedsFor(this.run, seeds, clientId) : undefined,
     });
-    // The API ranks duplicate, round closed and not selected before the upload's own problems.
-    if (problem) throw (await this.stateProblem(info, clientId)) ?? problem;
+    if (problem) throw await this.rankedUploadProblem(request, round, clientId, problem);
     let result;
     try {
       result = await this.store.acceptUpload({
@@ -220,8 +213,10 @@ export class AggregatorService {
         meanLoss: request.meanLocalLoss,
       });
     } catch (e) {
+      if (isStoreError(e)) await this.requireClient(clientId);
       throw await this.apiErrorOf(e, request.round, clientId);
     }
+    if (request.baseModelFingerprint) await this.fingerprints.report(request.baseModelFingerprint);
     if (result.status === 'accepted') {
       this.logger.debug('upload accepted', {
         round: request.round,
@@ -233,6 +228,39 @@ export class AggregatorService {
       this.options.lifecycle.onUploadAccepted(result);
     }
     return { duplicate: result.status === 'duplicate', acceptedPairCount: request.scalarGradients.length };
+  }
+
+  /** FedKSeed-Pro's seeds of an opened round; refuses as the API ranks it if the round is not in the store. */
+  private async openRoundSeeds(
+    request: SubmitScalarGradientsRequest,
+    round: number,
+    clientId: string,
+  ): Promise<RoundSeeds> {
+    const cached = await this.roundSeeds.get(round).catch(() => undefined);
+    if (cached) return cached;
+    await this.requireClient(clientId);
+    if (!(await this.store.getRoundStatus(round))) throw await this.roundNotOpened(request.round);
+    return this.roundSeeds.get(round);
+  }
+
+  /** The first problem in the API's order: unknown client, round not open, the round's state, the upload's own. */
+  private async rankedUploadProblem(
+    request: SubmitScalarGradientsRequest,
+    round: number,
+    clientId: string,
+    problem: ApiError,
+  ): Promise<ApiError> {
+    await this.requireClient(clientId);
+    const info = await this.store.getRoundStatus(round);
+    if (!info) return this.roundNotOpened(request.round);
+    return (await this.stateProblem(info, clientId)) ?? problem;
+  }
+
+  private async roundNotOpened(apiRoundNumber: number): Promise<ApiError> {
+    return new ApiError(ErrorReason.ROUND_NOT_OPEN, `round ${apiRoundNumber} has not been opened`, {
+      round: apiRoundNumber,
+      current_round: await this.currentRound(),
+    });
   }
 
   async getRunState(request: GetRunStateRequest, metadata: Metadata): Promise<GetRunStateResponse> {
@@ -254,6 +282,7 @@ export class AggregatorService {
       runStatus: this.options.lifecycle.isFinished(version)
         ? RunStatus.RUN_STATUS_FINISHED
         : RunStatus.RUN_STATUS_RUNNING,
+      fingerprint: await this.fingerprints.forVersion(version),
     };
   }
 
@@ -284,55 +313,6 @@ export class AggregatorService {
         { cause: e },
       );
     }
-  }
-
-  /** A_to - A_from summed over the rounds in between (float64), in the smallest encoding allowed. */
-  private catchUp(since: DeltasSince): AccumulatedDelta {
-    const change = new Float64Array(this.run.numCandidateSeeds);
-    for (const delta of since.deltas)
-      for (let j = 0; j < delta.seedIndices.length; j++) change[delta.seedIndices[j]] += delta.values[j];
-    return encodeAccumulatedDelta(change, {
-      fromVersion: since.fromVersion,
-      toVersion: since.toVersion,
-      allowLossy: this.run.allowLossyCatchUp,
-    });
-  }
-
-  private seedDistribution(info: RoundSeeds, clientId: string): SeedDistribution {
-    const samplingSeed = clientSamplingSeed(info.samplingSeed, clientId);
-    if (this.run.mode !== 'fedkseed-pro') return { samplingSeed, distribution: { $case: 'uniform', uniform: {} } };
-    return {
-      samplingSeed,
-      distribution: { $case: 'assigned', assigned: { seedIndices: this.assignedSeeds(info, clientId) } },
-    };
-  }
-
-  private assignedSeeds(info: RoundSeeds, clientId: string): number[] {
-    return assignedSeedIndices(
-      this.run.numCandidateSeeds,
-      this.run.numLocalSteps,
-      clientSamplingSeed(info.samplingSeed, clientId),
-      info.probabilities,
-    );
-  }
-
-  /** The immutable data of an opened store round, read once per round and replica (the last few kept). */
-  private roundSeeds(round: number): Promise<RoundSeeds> {
-    let seeds = this.roundSeedsCache.get(round);
-    if (!seeds) {
-      seeds = this.store.getRound(round).then((info) => {
-        if (!info) throw new Error(`round ${round} is not in the store`);
-        const { samplingSeed, probabilities } = info;
-        return { round, samplingSeed, ...(probabilities ? { probabilities } : {}) };
-      });
-      this.roundSeedsCache.set(round, seeds);
-      seeds.catch(() => {
-        if (this.roundSeedsCache.get(round) === seeds) this.roundSeedsCache.delete(round);
-      });
-      while (this.roundSeedsCache.size > ROUND_CACHE_SIZE)
-        this.roundSeedsCache.delete(Math.min(...this.roundSeedsCache.keys()));
-    }
-    return seeds;
   }
 
   /** The state checks the API ranks before an upload's own problems, read without writing anything. */
@@ -382,28 +362,4 @@ export class AggregatorService {
     this.versionHint = version;
     return (await this.store.getRoundStatus(version)) ? apiRound(version) : version;
   }
-}
-
-/** The RunConfig message every client receives. */
-export function runConfigMessage(run: RunSettings): RunConfig {
-  return {
-    runId: run.runId,
-    numCandidateSeeds: run.numCandidateSeeds,
-    runSeed: run.runSeed,
-    lr: run.zoLr,
-    eps: run.zoEps,
-    localSteps: run.numLocalSteps,
-    batchSize: run.batchSize,
-    maxSequenceLength: run.maxSequenceLength,
-    gradClip: run.gradClip,
-    seedSampling:
-      run.mode === 'fedkseed-pro' ? SeedSampling.SEED_SAMPLING_IMPORTANCE : SeedSampling.SEED_SAMPLING_UNIFORM,
-    aggregationWeighting:
-      run.weighting === 'equal'
-        ? AggregationWeighting.AGGREGATION_WEIGHTING_EQUAL
-        : AggregationWeighting.AGGREGATION_WEIGHTING_DATA_SIZE,
-    baseModelId: run.baseModelId,
-    totalRounds: run.numRounds,
-    allowLossyCatchUp: run.allowLossyCatchUp,
-  };
 }

@@ -36,7 +36,7 @@ describe('loadConfig', () => {
         maxSequenceLength: 1024,
         gradClip: 0,
         baseModelId: '',
-        allowLossyCatchUp: false,
+        allowLossyCatchUp: true,
         numRounds: 0,
       },
       rounds: {

@@ -131,7 +131,7 @@ export function loadConfig(env: Env): AggregatorConfig {
     maxSequenceLength: e.int('MAX_SEQUENCE_LENGTH', { default: 1024, min: 1, max: 0xffffffff }),
     gradClip: e.number('GRAD_CLIP', { default: 0, min: 0 }),
     baseModelId: e.string('BASE_MODEL_ID', { default: '', maxLength: 256 }) ?? '',
-    allowLossyCatchUp: e.bool('ALLOW_LOSSY_CATCH_UP', { default: false }),
+    allowLossyCatchUp: e.bool('ALLOW_LOSSY_CATCH_UP', { default: true }),
     numRounds: e.int('NUM_ROUNDS', { default: 0, min: 0, max: 0xffffffff }),
   };
   // The model is w0 - lr * sum_i A[i] z_i only with a constant lr and no weight decay.

@@ -6,7 +6,7 @@
  */
 import { ErrorReason, type RegisterClientRequest, type SubmitScalarGradientsRequest } from '@fedkseed/proto';
 import { ApiError } from '@fedkseed/service-kit';
-import type { ClientWeighting } from '@fedkseed/store';
+import { fingerprintProblem, type ClientWeighting } from '@fedkseed/store';
 
 export const MAX_DISPLAY_NAME_LENGTH = 64;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
@@ -83,6 +83,14 @@ export function checkUpload(request: SubmitScalarGradientsRequest, rules: Upload
     );
   if (!Number.isFinite(request.meanLocalLoss))
     return invalidField('mean_local_loss', `mean_local_loss ${request.meanLocalLoss} is not finite`);
+  const fingerprint = request.baseModelFingerprint;
+  if (fingerprint) {
+    const field = 'base_model_fingerprint';
+    if (fingerprint.version !== request.modelVersion)
+      return invalidField(field, `its version ${fingerprint.version} is not model_version ${request.modelVersion}`);
+    const problem = fingerprintProblem(fingerprint);
+    if (problem) return invalidField(field, problem);
+  }
   return undefined;
 }
 

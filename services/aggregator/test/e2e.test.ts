@@ -60,47 +60,64 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
     return { ...s, caller };
   }
 
-  it('runs several rounds with several clients; the final A is the pure aggregate of the same uploads', async () => {
-    const env = testEnv({ NUM_ROUNDS: '4', MIN_CLIENTS_PER_ROUND: '3', CLIENT_FRACTION: '0.5' });
-    const { caller, events, app } = await start(env);
-    const clients: SimClient[] = [];
-    for (const n of [12, 40, 7, 25, 3, 60]) clients.push(await SimClient.join(caller, n));
-    const uploads: RecordedUpload[] = [];
-    await runToCompletion([caller], clients, uploads);
+  it.each([
+    ['float32 catch-ups', 'false'],
+    ['bfloat16 catch-ups allowed (the default)', 'true'],
+  ])(
+    'runs several rounds with several clients; the final A is the pure aggregate of the same uploads (%s)',
+    async (_, lossy) => {
+      const env = testEnv({
+        NUM_ROUNDS: '4',
+        MIN_CLIENTS_PER_ROUND: '3',
+        CLIENT_FRACTION: '0.5',
+        ALLOW_LOSSY_CATCH_UP: lossy,
+      });
+      const { caller, events, app } = await start(env);
+      const clients: SimClient[] = [];
+      for (const n of [12, 40, 7, 25, 3, 60]) clients.push(await SimClient.join(caller, n));
+      const uploads: RecordedUpload[] = [];
+      await runToCompletion([caller], clients, uploads);
 
-    const state = await caller.runState(clients[0].token);
-    expect(state.runStatus).toBe(RunStatus.RUN_STATUS_FINISHED);
-    expect(state.modelVersion).toBe(4);
-    expect(state.currentRound).toBe(4);
-    expect(state.roundStatus).toBe(RoundStatus.ROUND_STATUS_CLOSED);
-    expect(state.run).toMatchObject({
-      runId: env.RUN_ID,
-      numCandidateSeeds: K,
-      localSteps: 8,
-      runSeed: 42n,
-      totalRounds: 4,
-      seedSampling: SeedSampling.SEED_SAMPLING_UNIFORM,
-    });
-    expect(new Set(uploads.map((u) => u.round))).toEqual(new Set([1, 2, 3, 4]));
-    // Rounds 2..4 select 3 of the 6 clients (m = 0.5), and each selected one uploads once.
-    for (let round = 2; round <= 4; round++) expect(uploads.filter((u) => u.round === round)).toHaveLength(3);
-    const expected = expectedAccumulated(uploads, 4);
-    expect(bits(state.accumulated)).toBe(bits(expected));
-    expect(state.accumulated.some((v) => v !== 0)).toBe(true);
+      const state = await caller.runState(clients[0].token);
+      expect(state.runStatus).toBe(RunStatus.RUN_STATUS_FINISHED);
+      expect(state.modelVersion).toBe(4);
+      expect(state.currentRound).toBe(4);
+      expect(state.roundStatus).toBe(RoundStatus.ROUND_STATUS_CLOSED);
+      expect(state.run).toMatchObject({
+        runId: env.RUN_ID,
+        numCandidateSeeds: K,
+        localSteps: 8,
+        runSeed: 42n,
+        totalRounds: 4,
+        seedSampling: SeedSampling.SEED_SAMPLING_UNIFORM,
+      });
+      expect(new Set(uploads.map((u) => u.round))).toEqual(new Set([1, 2, 3, 4]));
+      // Rounds 2..4 select 3 of the 6 clients (m = 0.5), and each selected one uploads once.
+      for (let round = 2; round <= 4; round++) expect(uploads.filter((u) => u.round === round)).toHaveLength(3);
+      const expected = expectedAccumulated(uploads, 4);
+      expect(bits(state.accumulated)).toBe(bits(expected));
+      expect(state.accumulated.some((v) => v !== 0)).toBe(true);
 
-    // Every client rebuilt A from its catch-ups, within float32 rounding of each change.
-    for (const client of clients) {
-      expect(client.modelVersion).toBe(4);
-      for (let i = 0; i < K; i++) expect(client.localA[i]).toBeCloseTo(expected[i], 4);
-    }
-    // One open and one close per round, all by this replica.
-    expect(events.filter((e) => e.type === 'opened').map((e) => e.round)).toEqual([0, 1, 2, 3]);
-    expect(events.filter((e) => e.type === 'closed').map((e) => e.round)).toEqual([0, 1, 2, 3]);
-    expect(events.at(-1)).toEqual({ type: 'finished', version: 4 });
-    // The operator token reads the state too.
-    const asOperator = await caller.runState(app.auth.operatorToken(), true);
-    expect(asOperator).toMatchObject({ modelVersion: 4, accumulated: [] });
-  });
+      // Every client rebuilt A from its catch-ups, within the wire rounding of each change: float32 (relative
+      // 2^-24) or bfloat16 (2^-9, round to nearest), bounded here by 2^-23 and 2^-8 of the magnitudes applied.
+      const relative = lossy === 'true' ? 2 ** -8 : 2 ** -23;
+      for (const client of clients) {
+        expect(client.modelVersion).toBe(4);
+        for (let i = 0; i < K; i++)
+          expect(Math.abs(client.localA[i] - expected[i])).toBeLessThanOrEqual(relative * client.appliedMagnitude[i]);
+      }
+      const bf16CatchUps = clients.reduce((n, c) => n + (c.catchUpEncodings.denseBf16 ?? 0), 0);
+      if (lossy === 'true') expect(bf16CatchUps).toBeGreaterThan(0);
+      else expect(bf16CatchUps).toBe(0);
+      // One open and one close per round, all by this replica.
+      expect(events.filter((e) => e.type === 'opened').map((e) => e.round)).toEqual([0, 1, 2, 3]);
+      expect(events.filter((e) => e.type === 'closed').map((e) => e.round)).toEqual([0, 1, 2, 3]);
+      expect(events.at(-1)).toEqual({ type: 'finished', version: 4 });
+      // The operator token reads the state too.
+      const asOperator = await caller.runState(app.auth.operatorToken(), true);
+      expect(asOperator).toMatchObject({ modelVersion: 4, accumulated: [] });
+    },
+  );
 
   it('counts a repeated upload once and refuses a different one for the same round', async () => {
     const env = testEnv({ NUM_ROUNDS: '1', MIN_CLIENTS_PER_ROUND: '2', CLIENT_FRACTION: '1' });
@@ -153,6 +170,36 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
     expect(bits(state.accumulated)).toBe(bits(expected));
     // A repeat after the round closed is still a duplicate, not an error.
     expect((await caller.submit(a.token, upload)).duplicate).toBe(true);
+  });
+
+  it("hands out the first client's fingerprint of a model version with the tasks at that version", async () => {
+    const env = testEnv({ NUM_ROUNDS: '1', MIN_CLIENTS_PER_ROUND: '2', CLIENT_FRACTION: '1' });
+    const { caller, app } = await start(env);
+    const a = await SimClient.join(caller, 5);
+    const b = await SimClient.join(caller, 6);
+    const trainTask = (c: SimClient) =>
+      waitFor(async () => {
+        const t = await caller.getTask(c.token, 0);
+        return t.status === TaskStatus.TASK_STATUS_TRAIN && t;
+      }, 'a TRAIN task');
+    const taskA = await trainTask(a);
+    expect(taskA.fingerprint).toBeUndefined();
+    const fp = { version: 0, scheme: 'philox-proj-v1', projections: [0.125, -3.5, 17.25, 1e-3] };
+    await caller.submit(a.token, { ...a.train(taskA, rng(1)), baseModelFingerprint: fp });
+    const taskB = await trainTask(b);
+    expect(taskB.fingerprint).toEqual(fp);
+    expect((await caller.runState(b.token, true)).fingerprint).toEqual(fp);
+    // A later, different report for the same version does not replace the first.
+    const other = { ...fp, projections: [1, 2, 3, 4] };
+    await caller.submit(b.token, { ...b.train(taskB, rng(2)), baseModelFingerprint: other });
+    const c = await SimClient.join(caller, 7);
+    await waitFor(
+      async () => (await caller.getTask(c.token, 0)).status === TaskStatus.TASK_STATUS_DONE,
+      'the run to end',
+    );
+    const kept = await app.store.getFingerprint(0);
+    expect(kept?.scheme).toBe(fp.scheme);
+    expect(Array.from(kept!.projections)).toEqual(fp.projections);
   });
 
   it('registers idempotently with an idempotency key', async () => {

@@ -110,6 +110,10 @@ describe.each(kinds)('refused requests change nothing (%s store)', (kind) => {
     const ghost = app.auth.clientToken('c-ghost');
     await refused(() => caller.submit(ghost, valid), status.NOT_FOUND, 'UNKNOWN_CLIENT', { client_id: 'c-ghost' });
     await refused(() => caller.getTask(ghost, 0), status.NOT_FOUND, 'UNKNOWN_CLIENT');
+    // An unknown client ranks before a round that is not open (the upload itself would be accepted).
+    await refused(() => caller.submit(ghost, { ...valid, round: 2 }), status.NOT_FOUND, 'UNKNOWN_CLIENT', {
+      client_id: 'c-ghost',
+    });
 
     // Registration fields.
     await refused(() => caller.register({ numExamples: 0 }), status.INVALID_ARGUMENT, 'INVALID_FIELD', {
@@ -177,6 +181,23 @@ describe.each(kinds)('refused requests change nothing (%s store)', (kind) => {
     await refused(() => caller.submit(c.token, fromC), status.PERMISSION_DENIED, 'NOT_SELECTED', { round: '1' });
     const nanFromC = { ...fromC, scalarGradients: fromC.scalarGradients.map((p) => ({ ...p, scalarGrad: NaN })) };
     await refused(() => caller.submit(c.token, nanFromC), status.PERMISSION_DENIED, 'NOT_SELECTED');
+
+    // A malformed fingerprint of the base model refuses the whole upload.
+    const fp = { version: 0, scheme: 'philox-proj-v1', projections: [1.5, -2.25] };
+    for (const bad of [
+      { ...fp, version: 1 },
+      { ...fp, scheme: '' },
+      { ...fp, scheme: 's'.repeat(65) },
+      { ...fp, projections: [] },
+      { ...fp, projections: new Array(17).fill(1) },
+      { ...fp, projections: [1, NaN] },
+    ])
+      await refused(
+        () => caller.submit(a.token, { ...valid, baseModelFingerprint: bad }),
+        status.INVALID_ARGUMENT,
+        'INVALID_FIELD',
+        { field: 'base_model_fingerprint' },
+      );
 
     // Nothing of the above counted: a's valid upload closes the round (quorum 1 of 2), and round 2 opens.
     expect((await caller.submit(a.token, valid)).duplicate).toBe(false);

@@ -12,8 +12,11 @@ import { silentLogger } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
 import { SeedImportance, aggregateRound } from '@fedkseed/zo';
 
-import { loadConfig as loadSeedConfig } from '../../seed-probability/src/config';
-import { startSeedProbabilityApp, type SeedProbabilityApp } from '../../seed-probability/src/seed-probability-app';
+import {
+  loadConfig as loadSeedConfig,
+  startSeedProbabilityApp,
+  type SeedProbabilityApp,
+} from '@fedkseed/seed-probability';
 import { AggregatorCaller, SKIP_REDIS, bits, failure, rng, startApp, testEnv, waitFor, useAppFixture } from './harness';
 import { SimClient, type RecordedUpload } from './sim-client';
 
@@ -127,6 +130,11 @@ describe.each(kinds)('FedKSeed-Pro end to end (%s store)', (kind) => {
     };
     const before = await s.app.store.dump();
     expect(await failure(caller.submit(a.token, bad))).toMatchObject({ reason: 'SEED_NOT_ASSIGNED' });
+    // A round that was never opened has no assignment to check against: ROUND_NOT_OPEN, as in plain FedKSeed.
+    expect(await failure(caller.submit(a.token, { ...upload, round: 2 }))).toMatchObject({
+      reason: 'ROUND_NOT_OPEN',
+      metadata: { round: '2', current_round: '1' },
+    });
     expect(await s.app.store.dump()).toBe(before);
     expect((await caller.submit(a.token, upload)).duplicate).toBe(false);
   });

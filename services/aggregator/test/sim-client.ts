@@ -24,8 +24,12 @@ export interface RecordedUpload {
 
 export class SimClient {
   modelVersion = 0;
-  /** A as this client rebuilt it from catch-ups (float32-rounded changes, summed in float64). */
+  /** A as this client rebuilt it from catch-ups (float32- or bfloat16-rounded changes, summed in float64). */
   readonly localA: Float64Array;
+  /** Per seed, the sum of |change| over the catch-ups applied: bounds the rounding error of localA. */
+  readonly appliedMagnitude: Float64Array;
+  /** Catch-ups applied, by encoding. */
+  readonly catchUpEncodings: Record<string, number> = {};
   done = false;
 
   private constructor(
@@ -35,6 +39,7 @@ export class SimClient {
     readonly numCandidateSeeds: number,
   ) {
     this.localA = new Float64Array(numCandidateSeeds);
+    this.appliedMagnitude = new Float64Array(numCandidateSeeds);
   }
 
   static async join(caller: AggregatorCaller, numExamples: number, idempotencyKey = ''): Promise<SimClient> {
@@ -46,7 +51,12 @@ export class SimClient {
     if (!task.catchUp) return;
     expect(task.catchUp.fromVersion).toBe(this.modelVersion);
     const { seedIndices, values } = decodeAccumulatedDelta(task.catchUp, this.numCandidateSeeds);
-    for (let j = 0; j < seedIndices.length; j++) this.localA[seedIndices[j]] += values[j];
+    for (let j = 0; j < seedIndices.length; j++) {
+      this.localA[seedIndices[j]] += values[j];
+      this.appliedMagnitude[seedIndices[j]] += Math.abs(values[j]);
+    }
+    const encoding = task.catchUp.encoding?.$case ?? 'none';
+    this.catchUpEncodings[encoding] = (this.catchUpEncodings[encoding] ?? 0) + 1;
     this.modelVersion = task.catchUp.toVersion;
   }
 
