@@ -14,7 +14,8 @@
  * 3. The backend sizes its pool as (logical cores / 2), assuming two hyper-threads per core: on a 2-core
  *    machine that is one thread. `os.cpus()` reports twice the wanted thread count while the module starts.
  * The pool's workers are unref'ed, so they never keep the process alive, and the pre-started workers the pool
- * does not use are terminated.
+ * does not use are terminated. A worker that ends while the module starts (the module would wait for it forever)
+ * fails the threaded start at once.
  *
  * Checked against @tensorflow/tfjs-backend-wasm 4.22; another version, a failed rewrite or a failed threaded
  * start falls back to the single-threaded build, with the reason. Matrix products are unchanged by the thread
@@ -22,13 +23,17 @@
  */
 import * as fs from 'node:fs';
 import type * as NodeOs from 'node:os';
+import type { Worker as NodeWorker } from 'node:worker_threads';
 import * as path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
 
-// The os module itself (not an import's namespace copy): the backend's bundle calls its cpus().
+// The os and worker_threads modules themselves (not an import's namespace copy): the backend's bundle calls
+// os.cpus() and takes worker_threads.Worker.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const os = require('node:os') as typeof NodeOs;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const workerThreads = require('node:worker_threads') as { Worker: typeof NodeWorker };
 
 const TESTED_VERSION = /^4\.22\./;
 /** The backend pre-starts 8 workers; its pool never uses more. */
@@ -126,14 +131,15 @@ async function setBackendWithThreadShims(threads: number): Promise<boolean> {
       if (!Array.isArray(parts) || !parts.every((p) => typeof p === 'string')) return;
       const text = parts.join('');
       texts.set(this, text);
-      if (text.startsWith(MODULE_SCRIPT_PREFIX)) fs.writeFileSync(moduleScript, BUNDLE_IMPORTS + text);
+      if (text.startsWith(MODULE_SCRIPT_PREFIX)) writeFileOnce(moduleScript, BUNDLE_IMPORTS + text);
     }
   }
   globalThis.Blob = RecordingBlob;
   URL.createObjectURL = (blob: Blob) => {
     const text = texts.get(blob);
     if (text === undefined || !text.includes(WORKER_LOAD_BRANCH)) return originalCreateObjectURL(blob);
-    fs.writeFileSync(
+    // Asked once per pre-started worker, while the earlier workers are already reading the file.
+    writeFileOnce(
       workerScript,
       text.replace(WORKER_LOAD_BRANCH, `if(true){importScripts(${JSON.stringify(moduleScript)})}`),
     );
@@ -141,12 +147,66 @@ async function setBackendWithThreadShims(threads: number): Promise<boolean> {
   };
   const cpus = originalCpus();
   os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => cpus[i % cpus.length]);
+  const watch = watchPoolWorkers();
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   try {
-    return await tf.setBackend('wasm');
+    const started = await Promise.race([tf.setBackend('wasm'), watch.firstEnd]);
+    if (typeof started === 'string') {
+      // The module would wait for that worker forever (and Node, once nothing else holds it, exits quietly).
+      watch.terminateAll();
+      throw new Error(started);
+    }
+    return started;
   } finally {
+    watch.stop();
     globalThis.Blob = OriginalBlob;
     URL.createObjectURL = originalCreateObjectURL;
     os.cpus = originalCpus;
   }
+}
+
+/**
+ * Records the worker threads the module starts until stop(); firstEnd resolves with a reason when one of them
+ * ends before then. The module takes its Worker class from worker_threads when it starts.
+ */
+function watchPoolWorkers(): { firstEnd: Promise<string>; stop(): void; terminateAll(): void } {
+  const OriginalWorker = workerThreads.Worker;
+  const workers: NodeWorker[] = [];
+  let watching = true;
+  let reportEnd: (reason: string) => void = () => {};
+  const firstEnd = new Promise<string>((resolve) => (reportEnd = resolve));
+  class WatchedWorker extends OriginalWorker {
+    constructor(...args: ConstructorParameters<typeof OriginalWorker>) {
+      super(...args);
+      if (!watching) return;
+      workers.push(this);
+      this.once('exit', (code) => {
+        if (watching) reportEnd(`a pool worker ended while the threaded module started (exit code ${code})`);
+      });
+    }
+  }
+  workerThreads.Worker = WatchedWorker;
+  return {
+    firstEnd,
+    stop() {
+      watching = false;
+      workerThreads.Worker = OriginalWorker;
+    },
+    terminateAll() {
+      for (const w of workers) void w.terminate();
+    },
+  };
+}
+
+/**
+ * Writes `text` to `file` unless the file is already there, and never leaves a partial file where a reader can
+ * see it (a temporary file renamed into place). A worker thread reads its script on its own thread, so
+ * rewriting the file in place for the next worker could hand the earlier one an empty script: that worker
+ * then ends at once, and the module waits for it forever.
+ */
+export function writeFileOnce(file: string, text: string): void {
+  if (fs.existsSync(file)) return;
+  const partial = `${file}.${process.pid}.partial`;
+  fs.writeFileSync(partial, text);
+  fs.renameSync(partial, file);
 }

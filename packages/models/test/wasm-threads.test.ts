@@ -11,8 +11,8 @@ import { wasmThreadsFromEnv } from '../src/wasm-threads';
 
 const CHILD = path.join(__dirname, 'helpers', 'wasm-threads-child.cjs');
 
-function runChild(threads: string): { threads: number; note?: string; sha256: string } {
-  const r = spawnSync(process.execPath, [CHILD], {
+function runChild(threads: string, ...args: string[]): { threads: number; note?: string; sha256: string } {
+  const r = spawnSync(process.execPath, [CHILD, ...args], {
     env: { ...process.env, FEDKSEED_WASM_THREADS: threads },
     encoding: 'utf8',
     timeout: 60_000,
@@ -38,5 +38,15 @@ describe('wasm backend threads', () => {
     const two = runChild('2');
     expect(one.threads).toBe(1);
     expect(two).toEqual({ threads: 2, sha256: one.sha256 });
+  }, 120_000);
+
+  it('falls back to one thread, saying why, when a pool worker ends during the start', () => {
+    const one = runChild('1');
+    const broken = runChild('2', '--empty-worker-script');
+    expect(broken).toEqual({
+      threads: 1,
+      note: expect.stringMatching(/^a pool worker ended while the threaded module started \(exit code 0\)$/),
+      sha256: one.sha256,
+    });
   }, 120_000);
 });

@@ -2,6 +2,7 @@
  * Child process of wasm-threads.test.ts: activates tfjs-backend-wasm through src/wasm-threads.ts (transpiled
  * here, so no build is needed) with FEDKSEED_WASM_THREADS threads, runs a few products, prints one JSON line
  * {threads, note, sha256 of the results} and then simply returns: the parent checks the process exits by itself.
+ * With --empty-worker-script the pool's workers are handed an empty script, as a worker that ends during the start.
  */
 'use strict';
 const { createHash } = require('node:crypto');
@@ -19,6 +20,16 @@ m.filename = source;
 m.paths = Module._nodeModulePaths(path.dirname(source));
 m._compile(outputText, source);
 const { setWasmBackend, wasmThreadsFromEnv } = m.exports;
+
+if (process.argv.includes('--empty-worker-script')) {
+  // A worker script that is already there and empty: the threaded start must notice its workers ending.
+  const mkdtempSync = fs.mkdtempSync;
+  fs.mkdtempSync = (...args) => {
+    const dir = mkdtempSync(...args);
+    fs.writeFileSync(path.join(dir, 'worker.js'), '');
+    return dir;
+  };
+}
 
 const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-wasm');
