@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+import { useInPlaceWasmSlice } from './wasm-slice-kernel';
 import { setWasmBackend, wasmThreadsFromEnv } from './wasm-threads';
 
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -80,6 +81,7 @@ export async function selectBackend(
       let detail = '';
       if (name === 'wasm') {
         const threading = await setWasmBackend(wasmThreadsFromEnv());
+        useInPlaceWasmSlice();
         detail = `, ${threading.threads} thread${threading.threads === 1 ? '' : 's'}${threading.note ? ` (${threading.note})` : ''}`;
       } else if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
       await tf.ready();
