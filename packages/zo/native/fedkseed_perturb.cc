@@ -2,6 +2,9 @@
 //
 // Exports, all synchronous:
 //   axpy(w: Float32Array, k0: number, k1: number, elementOffset: number, scale: number, threads?: number)
+//   axpyInto(out: Float32Array, w: Float32Array, k0: number, k1: number, elementOffset: number, scale: number,
+//            threads?: number)
+//       out = w + scale * z; out is w itself or does not overlap it, and has its length
 //   replay(w: Float32Array, keys: Uint32Array, scales: Float64Array, elementOffset: number, threads?: number)
 //       seeds = scales.length; seed s has key (keys[2s], keys[2s + 1])
 //   info(): { simdLanes, isa, threads, parallelThreshold }
@@ -51,6 +54,7 @@ struct AddonData {
 
 struct Job {
   float* w;
+  const float* src;  // w itself, or where w's new values are computed from
   size_t n;
   uint64_t offset;
   const uint32_t* keys;
@@ -58,7 +62,9 @@ struct Job {
   size_t num_seeds;
 };
 
-void RunJob(const Job& job) { fk::replay_range(job.w, job.n, job.offset, job.keys, job.scales, job.num_seeds); }
+void RunJob(const Job& job) {
+  fk::replay_range(job.w, job.src, job.n, job.offset, job.keys, job.scales, job.num_seeds);
+}
 
 // Splits [offset, offset + n) at kChunk-aligned absolute element indices and runs the parts in parallel.
 void RunParallel(const Job& job, unsigned threads) {
@@ -85,6 +91,7 @@ void RunParallel(const Job& job, unsigned threads) {
     if (stop <= start) continue;
     Job part = job;
     part.w = job.w + (start - job.offset);
+    part.src = job.src + (start - job.offset);
     part.n = (size_t)(stop - start);
     part.offset = start;
     jobs.push_back(part);
@@ -188,7 +195,40 @@ napi_value Axpy(napi_env env, napi_callback_info info) {
   unsigned threads;
   if (!GetThreads(env, argc, 5, argv, &threads)) return Throw(env, "threads must be a uint32");
   if (n == 0) return nullptr;
-  RunParallel(Job{static_cast<float*>(w), n, offset, key, &scale, 1}, threads);
+  RunParallel(Job{static_cast<float*>(w), static_cast<const float*>(w), n, offset, key, &scale, 1}, threads);
+  return nullptr;
+}
+
+napi_value AxpyInto(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 6) {
+    return Throw(env, "axpyInto(out, w, k0, k1, elementOffset, scale, threads?)", true);
+  }
+  void* out = nullptr;
+  size_t n = 0;
+  if (!GetTypedArray(env, argv[0], napi_float32_array, &out, &n)) return Throw(env, "out must be a Float32Array", true);
+  void* w = nullptr;
+  size_t w_n = 0;
+  if (!GetTypedArray(env, argv[1], napi_float32_array, &w, &w_n)) return Throw(env, "w must be a Float32Array", true);
+  if (w_n != n) return Throw(env, "out and w must have the same length");
+  const char* o = static_cast<const char*>(out);
+  const char* s = static_cast<const char*>(w);
+  if (n > 0 && o != s && o < s + n * sizeof(float) && s < o + n * sizeof(float)) {
+    return Throw(env, "out must be w itself or not overlap it");
+  }
+  uint32_t key[2];
+  if (!GetUint32(env, argv[2], &key[0]) || !GetUint32(env, argv[3], &key[1])) {
+    return Throw(env, "key words must be uint32 numbers");
+  }
+  uint64_t offset;
+  if (!GetOffset(env, argv[4], n, &offset)) return Throw(env, "elementOffset must be a non-negative safe integer");
+  double scale;
+  if (!GetNumber(env, argv[5], &scale)) return Throw(env, "scale must be a number", true);
+  unsigned threads;
+  if (!GetThreads(env, argc, 6, argv, &threads)) return Throw(env, "threads must be a uint32");
+  if (n == 0) return nullptr;
+  RunParallel(Job{static_cast<float*>(out), static_cast<const float*>(w), n, offset, key, &scale, 1}, threads);
   return nullptr;
 }
 
@@ -217,7 +257,7 @@ napi_value Replay(napi_env env, napi_callback_info info) {
   unsigned threads;
   if (!GetThreads(env, argc, 4, argv, &threads)) return Throw(env, "threads must be a uint32");
   if (n == 0) return nullptr;
-  RunParallel(Job{static_cast<float*>(w), n, offset, static_cast<const uint32_t*>(keys),
+  RunParallel(Job{static_cast<float*>(w), static_cast<const float*>(w), n, offset, static_cast<const uint32_t*>(keys),
                   static_cast<const double*>(scales), num_seeds},
               threads);
   return nullptr;
@@ -254,6 +294,7 @@ NAPI_MODULE_INIT() {
   }
   const napi_property_descriptor props[] = {
       {"axpy", nullptr, Axpy, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"axpyInto", nullptr, AxpyInto, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"replay", nullptr, Replay, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

@@ -330,12 +330,13 @@ static inline void add_seed(double* acc, size_t groups, uint64_t counter, const 
 constexpr size_t kChunk = 2048;
 static_assert(kChunk % kGroupElements == 0, "chunks are whole groups");
 
-// w[j] = float32(float64(w[j]) + sum_s scales[s] * z_s[offset + j]) for j in [0, n), the sum taken
-// left to right from +0.0 in float64, z_s the Gaussians of key (keys[2s], keys[2s + 1]).
-// offset + n <= 2^53. Works on whole groups: elements before offset / after offset + n in the first /
-// last group are computed and dropped (each element depends only on its own counter).
-static void replay_range(float* w, size_t n, uint64_t offset, const uint32_t* keys, const double* scales,
-                         size_t num_seeds) {
+// w[j] = float32(float64(src[j]) + sum_s scales[s] * z_s[offset + j]) for j in [0, n), the sum taken
+// left to right from +0.0 in float64, z_s the Gaussians of key (keys[2s], keys[2s + 1]). src is w itself
+// (in place) or an array that does not overlap it. offset + n <= 2^53. Works on whole groups: elements
+// before offset / after offset + n in the first / last group are computed and dropped (each element
+// depends only on its own counter).
+static void replay_range(float* w, const float* src, size_t n, uint64_t offset, const uint32_t* keys,
+                         const double* scales, size_t num_seeds) {
   alignas(64) double acc[kChunk];
   SeedKeys seed_keys;
   uint64_t e = offset;
@@ -361,9 +362,10 @@ static void replay_range(float* w, size_t n, uint64_t offset, const uint32_t* ke
       }
     }
     float* wc = w + (e - offset);
+    const float* sc = src + (e - offset);
     const double* ac = acc + (e - acc_base);
     const size_t len = (size_t)(chunk_end - e);
-    for (size_t j = 0; j < len; j++) wc[j] = (float)((double)wc[j] + ac[j]);
+    for (size_t j = 0; j < len; j++) wc[j] = (float)((double)sc[j] + ac[j]);
     e = chunk_end;
   }
 }

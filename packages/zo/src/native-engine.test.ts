@@ -1,6 +1,6 @@
 /**
- * The native engine against the executable spec: bit for bit equal to ReferencePerturbEngine for axpy and
- * replay over random keys, offsets (odd, unaligned, beyond 2^32, up to 2^53 - 1), lengths (empty, single
+ * The native engine against the executable spec: bit for bit equal to ReferencePerturbEngine for axpy,
+ * perturbInto and replay over random keys, offsets (odd, unaligned, beyond 2^32, up to 2^53 - 1), lengths (empty, single
  * elements, partial groups, chunk edges, a 1M range split over threads), scales and seed counts; and the
  * Gaussians it generates within 4e-6 of the exact float64 Box-Muller of the same Philox words.
  *
@@ -124,6 +124,17 @@ function checkAxpy(engine: PerturbEngine, reference: PerturbEngine, c: Case): vo
   expectSame(got, want, `axpy ${c.label}`);
 }
 
+/** perturbInto into a separate array equals copy + axpy of the reference, and leaves w as it was. */
+function checkPerturbInto(engine: PerturbEngine, reference: PerturbEngine, c: Case): void {
+  const w = c.w.slice();
+  const got = new Float32Array(w.length).fill(Number.NaN);
+  engine.perturbInto(got, w, c.keys[0], c.offset, c.scales[0]);
+  const want = c.w.slice();
+  reference.axpy(want, c.keys[0], c.offset, c.scales[0]);
+  expectSame(got, want, `perturbInto ${c.label}`);
+  expectSame(w, c.w, `perturbInto left w ${c.label}`);
+}
+
 if ('error' in loaded) {
   if (allowMissing) {
     console.warn(`native-engine.test.ts skipped (FEDKSEED_ALLOW_NO_NATIVE=1): ${loaded.error}`);
@@ -168,6 +179,64 @@ if ('error' in loaded) {
       const got = w.slice();
       native.replay(got, [], new Float64Array(0), 0);
       expect(Object.is(got[0], 0)).toBe(true);
+    });
+
+    it('perturbInto is copy + axpy of the reference, bit for bit, and leaves w alone', () => {
+      for (let seed = 5001; seed <= 5200; seed++) checkPerturbInto(native, reference, randomCase(seed, 1));
+      // The reference's own perturbInto agrees too.
+      for (let seed = 5201; seed <= 5220; seed++) checkPerturbInto(reference, reference, randomCase(seed, 1));
+    });
+
+    it('perturbInto with out = w is axpy; it reads a shared-memory array and writes into another', () => {
+      const c = randomCase(77, 1);
+      const inPlace = c.w.slice();
+      native.perturbInto(inPlace, inPlace, c.keys[0], c.offset, c.scales[0]);
+      const want = c.w.slice();
+      reference.axpy(want, c.keys[0], c.offset, c.scales[0]);
+      expectSame(inPlace, want, 'perturbInto in place');
+      // Views into one SharedArrayBuffer (the threaded wasm heap is one), side by side without overlap.
+      const n = c.w.length;
+      const shared = new SharedArrayBuffer(8 * (2 * n + 4));
+      const w = new Float32Array(shared, 4, n);
+      w.set(c.w);
+      const out = new Float32Array(shared, 4 * (n + 3), n);
+      native.perturbInto(out, w, c.keys[0], c.offset, c.scales[0]);
+      expectSame(out, want, 'perturbInto on shared memory');
+      expectSame(w, c.w, 'perturbInto left shared w');
+    });
+
+    it('perturbInto over 1M elements split over threads matches the reference', () => {
+      const next = rng(77_001);
+      const n = 1_000_003;
+      const key = Uint32Array.of(next(), next());
+      const w = Float32Array.from({ length: n }, () => (next() / TWO_POW_32 - 0.5) * 0.1);
+      const want = w.slice();
+      reference.axpy(want, key, 123_457, -0.75);
+      for (const threads of [1, 2, 3]) {
+        const engine = loadNativePerturbEngine({ threads });
+        if ('error' in engine) throw new Error(engine.error);
+        const out = new Float32Array(n);
+        engine.perturbInto(out, w, key, 123_457, -0.75);
+        expectSame(out, want, `1M perturbInto, ${threads} threads`);
+      }
+    });
+
+    it('perturbInto refuses arrays of other lengths and an out that overlaps w without being it', () => {
+      const key = Uint32Array.of(1, 2);
+      const backing = new Float32Array(20);
+      for (const engine of [native, reference]) {
+        expect(() => engine.perturbInto(new Float32Array(4), new Float32Array(5), key, 0, 1)).toThrow(
+          'perturbInto: out has 4 elements but w has 5',
+        );
+        expect(() => engine.perturbInto(backing.subarray(1, 9), backing.subarray(0, 8), key, 0, 1)).toThrow(
+          'perturbInto: out must be w itself or not overlap it',
+        );
+        expect(() => engine.perturbInto([0, 0] as unknown as Float32Array, new Float32Array(2), key, 0, 1)).toThrow(
+          TypeError,
+        );
+        // Adjacent views of one buffer do not overlap.
+        engine.perturbInto(backing.subarray(8, 16), backing.subarray(0, 8), key, 0, 1);
+      }
     });
 
     it('axpy(w, key, offset, scale) equals replay(w, [key], [scale], offset)', () => {

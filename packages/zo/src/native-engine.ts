@@ -10,12 +10,22 @@
 import * as path from 'node:path';
 
 import { assertElementOffset, assertKey } from './gaussian';
-import { assertReplayArgs, type PerturbEngine } from './perturb-engine';
+import { assertPerturbIntoArrays, assertReplayArgs, type PerturbEngine } from './perturb-engine';
 
 /** What the compiled addon exports (native/fedkseed_perturb.cc). */
 export interface NativeBinding {
   /** w[j] += scale * z[off + j] for the key (k0, k1). threads: at most this many threads, 0 for the default. */
   axpy(w: Float32Array, k0: number, k1: number, elementOffset: number, scale: number, threads: number): void;
+  /** out[j] = w[j] + scale * z[off + j]; out is w or does not overlap it, and has its length. */
+  axpyInto(
+    out: Float32Array,
+    w: Float32Array,
+    k0: number,
+    k1: number,
+    elementOffset: number,
+    scale: number,
+    threads: number,
+  ): void;
   /** Seeds are scales.length; keys holds at least 2 words per seed (k0 then k1 of seed s at 2s, 2s+1). */
   replay(w: Float32Array, keys: Uint32Array, scales: Float64Array, elementOffset: number, threads: number): void;
   /** Build and runtime facts: SIMD width, instruction set, worker threads. */
@@ -59,9 +69,12 @@ function loadBinding(): NativeBinding | { error: string } {
       if (
         typeof loaded.replay !== 'function' ||
         typeof loaded.axpy !== 'function' ||
+        typeof loaded.axpyInto !== 'function' ||
         typeof loaded.info !== 'function'
       ) {
-        throw new Error('it does not export axpy, replay and info');
+        throw new Error(
+          'it does not export axpy, axpyInto, replay and info (rebuild: npm run build:native -w @fedkseed/zo)',
+        );
       }
       binding = loaded;
     } catch (err) {
@@ -117,6 +130,15 @@ export class NativePerturbEngine implements PerturbEngine {
     assertElementOffset(elementOffset, w.length);
     assertFloat32Array(w);
     this.binding.axpy(w, key[0], key[1], elementOffset, scales[0], this.threads);
+  }
+
+  perturbInto(out: Float32Array, w: Float32Array, key: Uint32Array, elementOffset: number, scale: number): void {
+    assertPerturbIntoArrays(out, w);
+    assertKey(key);
+    assertElementOffset(elementOffset, w.length);
+    const scales = this.oneScale;
+    scales[0] = scale; // ToNumber, as the reference's axpy does
+    this.binding.axpyInto(out, w, key[0], key[1], elementOffset, scales[0], this.threads);
   }
 
   replay(w: Float32Array, keys: readonly Uint32Array[], scales: Float64Array, elementOffset: number): void {

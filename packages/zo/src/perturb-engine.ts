@@ -5,7 +5,8 @@
  * Semantics (docs/perturbation-spec.md section 5), identical in every engine, bit for bit:
  *   acc = +0 (float64); for s in order: acc = acc + scales[s] * float64(z_s[elementOffset + j])
  *   w[j] = float32(float64(w[j]) + acc)
- * `axpy(w, key, off, scale)` is exactly `replay(w, [key], [scale], off)`.
+ * `axpy(w, key, off, scale)` is exactly `replay(w, [key], [scale], off)`, and `perturbInto(out, w, key, off, scale)`
+ * exactly copying w into out and then `axpy(out, key, off, scale)`.
  */
 
 export interface PerturbEngine {
@@ -13,6 +14,11 @@ export interface PerturbEngine {
   readonly implementation: 'reference' | 'native';
   /** In place: w[j] += scale * z[elementOffset + j], z the direction named by `key`. */
   axpy(w: Float32Array, key: Uint32Array, elementOffset: number, scale: number): void;
+  /**
+   * out[j] = w[j] + scale * z[elementOffset + j], w left as it is: a perturbed copy made in one pass. `out` has
+   * w's length and is either w itself (then this is axpy) or memory that does not overlap w.
+   */
+  perturbInto(out: Float32Array, w: Float32Array, key: Uint32Array, elementOffset: number, scale: number): void;
   /**
    * Fused multi-seed update, w read and written once: w[j] += sum_s scales[s] * z_s[elementOffset + j].
    * `keys[s]` names z_s; `scales.length === keys.length`.
@@ -31,4 +37,19 @@ export function assertReplayArgs(keys: readonly Uint32Array[], scales: Float64Ar
     if (!(key instanceof Uint32Array) || key.length !== 2)
       throw new RangeError('replay: every key must be 2 uint32 words');
   }
+}
+
+/** perturbInto's own rules: Float32Arrays of one length, out either w itself or apart from it. */
+export function assertPerturbIntoArrays(out: Float32Array, w: Float32Array): void {
+  if (!(out instanceof Float32Array)) throw new TypeError('perturbInto: out must be a Float32Array');
+  if (!(w instanceof Float32Array)) throw new TypeError('perturbInto: w must be a Float32Array');
+  if (out.length !== w.length)
+    throw new RangeError(`perturbInto: out has ${out.length} elements but w has ${w.length}`);
+  const same = out.buffer === w.buffer && out.byteOffset === w.byteOffset;
+  const overlap =
+    out.buffer === w.buffer &&
+    out.length > 0 &&
+    out.byteOffset < w.byteOffset + w.byteLength &&
+    w.byteOffset < out.byteOffset + out.byteLength;
+  if (overlap && !same) throw new RangeError('perturbInto: out must be w itself or not overlap it');
 }

@@ -3,7 +3,7 @@
  * Slow (tens of millions of elements per second) but the yardstick every fast engine is tested against.
  */
 import { assertElementOffset, assertKey, gaussianRangeInto } from './gaussian';
-import { assertReplayArgs, type PerturbEngine } from './perturb-engine';
+import { assertPerturbIntoArrays, assertReplayArgs, type PerturbEngine } from './perturb-engine';
 
 const f = Math.fround;
 const min = Math.min;
@@ -19,6 +19,14 @@ export class ReferencePerturbEngine implements PerturbEngine {
 
   axpy(w: Float32Array, key: Uint32Array, elementOffset: number, scale: number): void {
     this.replay(w, [key], Float64Array.of(scale), elementOffset);
+  }
+
+  perturbInto(out: Float32Array, w: Float32Array, key: Uint32Array, elementOffset: number, scale: number): void {
+    assertPerturbIntoArrays(out, w);
+    assertKey(key);
+    assertElementOffset(elementOffset, w.length);
+    if (out !== w) out.set(w);
+    this.axpy(out, key, elementOffset, scale);
   }
 
   replay(w: Float32Array, keys: readonly Uint32Array[], scales: Float64Array, elementOffset: number): void {
