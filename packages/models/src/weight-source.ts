@@ -5,11 +5,15 @@
  *
  * `HostWeightSource`: the base weights live once, as float32 on the host (the ZO engine's ParameterSet, in
  * checkpoint layout); each weight is turned into a tfjs tensor just before the layer that uses it runs and
- * disposed after it. A perturbed forward perturbs each tensor into one scratch buffer on the way, so the extra
- * memory is one tensor. (`ResidentWeightSource`, in resident-weights.ts, serves weights kept in the backend.)
+ * disposed after it. A perturbed forward makes each tensor's values as w + scale z in one pass of the engine
+ * (perturbInto), written where the backend keeps them (filled-tensor.ts: straight into the wasm heap, or into a
+ * scratch buffer the backend copies), so the extra memory is one tensor. (`ResidentWeightSource`, in
+ * resident-weights.ts, serves weights kept in the backend.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParameterSet, PerturbEngine } from '@fedkseed/zo';
+
+import { filledTensor } from './filled-tensor';
 
 /** A perturbation of every weight: w + scale * z, z the direction named by `key`. */
 export interface Perturbation {
@@ -36,23 +40,16 @@ export class HostWeightSource implements WeightSource {
     private readonly scratch?: Float32Array,
   ) {}
 
-  /** The values of `name`, perturbed if this source is; valid until the next call. */
-  private values(name: string): { data: Float32Array; shape: readonly number[]; fresh: boolean } {
-    const t = this.params.get(name);
-    if (!this.perturbation) return { data: t.data, shape: t.shape, fresh: false };
-    if (!this.scratch || this.scratch.length < t.data.length)
-      throw new RangeError(`HostWeightSource: the scratch is shorter than ${name} (${t.data.length} elements)`);
-    const view = this.scratch.subarray(0, t.data.length);
-    view.set(t.data);
-    this.engine.axpy(view, this.perturbation.key, t.elementOffset, this.perturbation.scale);
-    return { data: view, shape: t.shape, fresh: true };
-  }
-
-  /** The tensor as stored (e.g. embeddings, norms, biases). */
+  /** The tensor as stored (e.g. embeddings, norms, biases), perturbed if this source is. */
   raw(name: string): tf.Tensor {
-    const { data, shape, fresh } = this.values(name);
-    // The cpu backend keeps the array it is given (others copy it): never hand it the reused scratch.
-    return tf.tensor(fresh && tf.getBackend() === 'cpu' ? data.slice() : data, [...shape], 'float32');
+    const t = this.params.get(name);
+    const perturbation = this.perturbation;
+    if (!perturbation) return tf.tensor(t.data, [...t.shape], 'float32');
+    return filledTensor(
+      t.shape,
+      (out) => this.engine.perturbInto(out, t.data, perturbation.key, t.elementOffset, perturbation.scale),
+      this.scratch,
+    );
   }
 
   /**
@@ -65,9 +62,16 @@ export class HostWeightSource implements WeightSource {
     const out = new Float32Array(rowIds.length * cols);
     rowIds.forEach((r, i) => {
       const row = out.subarray(i * cols, (i + 1) * cols);
-      row.set(t.data.subarray(r * cols, (r + 1) * cols));
-      if (this.perturbation)
-        this.engine.axpy(row, this.perturbation.key, t.elementOffset + r * cols, this.perturbation.scale);
+      const stored = t.data.subarray(r * cols, (r + 1) * cols);
+      if (!this.perturbation) row.set(stored);
+      else
+        this.engine.perturbInto(
+          row,
+          stored,
+          this.perturbation.key,
+          t.elementOffset + r * cols,
+          this.perturbation.scale,
+        );
     });
     return tf.tensor2d(out, [rowIds.length, cols]);
   }
