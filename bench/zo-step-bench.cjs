@@ -347,23 +347,22 @@ async function summarizeProfile(tf, info, wall, model) {
 }
 
 /**
- * The weight handling of a forward, measured inside real forwards: engine.axpy (the perturbation of each weight,
- * done by WeightSource into a scratch buffer) and tf.tensor() (the upload: the wasm backend copies the values into
- * its heap; a few small inputs too) are wrapped with timers for a few perturbed and unperturbed forwards, then
- * restored. The copy of each weight into the scratch buffer before its axpy is reproduced alone.
+ * The weight handling of a forward, measured inside real forwards: engine.perturbInto (each weight's perturbed
+ * values w + eps z made in one pass, written by WeightSource straight into the tensor's memory: the wasm heap)
+ * and tf.tensor() (the upload: the wasm backend copies the values into its heap; unperturbed weights and a few
+ * small inputs) are wrapped with timers for a few perturbed and unperturbed forwards, then restored.
  */
 async function weightHandling(tf, zo, model, batch, key, repeats) {
   const engine = zo.defaultPerturbEngine();
-  const tensors = model.parameters().tensors;
-  const origAxpy = engine.axpy;
+  const origPerturbInto = engine.perturbInto;
   const origTensor = tf.tensor;
   let axpyS = 0;
   let axpyCalls = 0;
   let tensorS = 0;
-  engine.axpy = function (...args) {
+  engine.perturbInto = function (...args) {
     const t0 = now();
     try {
-      return origAxpy.apply(this, args);
+      return origPerturbInto.apply(this, args);
     } finally {
       axpyS += secondsSince(t0);
       axpyCalls++;
@@ -415,30 +414,15 @@ async function weightHandling(tf, zo, model, batch, key, repeats) {
       }
     }
   } finally {
-    engine.axpy = origAxpy;
+    engine.perturbInto = origPerturbInto;
     tf.tensor = origTensor;
   }
-  const largest = Math.max(...tensors.map((t) => t.data.length));
-  const scratch = new Float32Array(largest);
-  let sink = 0;
-  const copy = await measure(
-    () => {
-      for (const t of tensors) {
-        const v = scratch.subarray(0, t.data.length);
-        v.set(t.data);
-        sink += v[0];
-      }
-    },
-    { warmup: 1, repeats },
-  );
   const med = (a) => stats(a).median_s;
   return {
     instrumented_pairs: repeats,
     pair_difference_s: med(diff),
     perturbed: { wall_s: med(pert.wall), axpy_s: med(pert.axpy), axpy_calls: calls, tensor_s: med(pert.tensor) },
     unperturbed: { wall_s: med(unpert.wall), tensor_s: med(unpert.tensor) },
-    copy_into_scratch: copy,
-    sink,
   };
 }
 
@@ -938,22 +922,16 @@ async function main() {
         'median over the pairs of perturbed minus unperturbed',
       ],
       [
-        '      engine.axpy into the scratch',
+        '      engine.perturbInto, w + eps z',
         fmtMs(wh.perturbed.axpy_s),
         fmtPct(wh.perturbed.axpy_s, fwdP),
-        `timed inside the perturbed forwards (${wh.perturbed.axpy_calls} calls each)`,
-      ],
-      [
-        '      copy of each weight into the scratch',
-        fmtMs(wh.copy_into_scratch.median_s),
-        fmtPct(wh.copy_into_scratch.median_s, fwdP),
-        'reproduced alone: scratch.set(w) per tensor',
+        `timed inside the perturbed forwards (${wh.perturbed.axpy_calls} calls each): into the wasm heap`,
       ],
       [
         '      rest of the difference',
-        fmtMs(dP - wh.perturbed.axpy_s - wh.copy_into_scratch.median_s),
-        fmtPct(dP - wh.perturbed.axpy_s - wh.copy_into_scratch.median_s, fwdP),
-        'not attributed: difference minus the two rows above',
+        fmtMs(dP - wh.perturbed.axpy_s),
+        fmtPct(dP - wh.perturbed.axpy_s, fwdP),
+        'not attributed: difference minus the row above, less the unperturbed uploads it saves',
       ],
       [
         '    tf.tensor() uploads, perturbed / not',
