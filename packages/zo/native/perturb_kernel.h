@@ -9,7 +9,8 @@
 // Where this code computes a value differently from the reference (the ln range fold, the quadrant
 // split), the comment proves the result is the same bits. native-engine.test.ts checks all of it.
 //
-// Layout: GCC vector extensions (also understood by clang). A vector holds FK_LANES uint32 lanes; a
+// Layout: GCC vector extensions (also understood by clang). A vector holds FK_LANES uint32 lanes (16 with
+// AVX-512F, 8 with AVX2, else 4: FEDKSEED_NATIVE_MARCH=x86-64-v3 builds the AVX2 kernel on any x64); a
 // "group" is FK_LANES / 2 consecutive Philox counters = 2 * FK_LANES consecutive elements. Philox runs
 // with each 32-bit word in its own 64-bit lane, which is what the 32x32->64 multiply (pmuludq) reads
 // and writes; Box-Muller runs on all FK_LANES lanes (one lane per Box-Muller pair). The counters are
@@ -22,7 +23,11 @@
 #include <cstdint>
 #include <cstring>
 
-#if !defined(FK_GENERIC) && defined(__AVX2__)
+#if !defined(FK_GENERIC) && defined(__AVX512F__)
+#include <immintrin.h>
+#define FK_LANES 16
+#define FK_ISA "avx512"
+#elif !defined(FK_GENERIC) && defined(__AVX2__)
 #include <immintrin.h>
 #define FK_LANES 8
 #define FK_ISA "avx2"
@@ -64,7 +69,7 @@ typedef uint32_t u32v __attribute__((vector_size(4 * kLanes)));
 typedef int32_t i32v __attribute__((vector_size(4 * kLanes)));
 typedef float f32v __attribute__((vector_size(4 * kLanes)));
 typedef uint64_t u64v __attribute__((vector_size(4 * kLanes)));
-// Accumulation: kLanes / 2 doubles per vector (one AVX / SSE register), from as many floats.
+// Accumulation: kLanes / 2 doubles per vector (one AVX-512 / AVX / SSE register), from as many floats.
 constexpr int kAccLanes = kLanes / 2;
 typedef float f32q __attribute__((vector_size(4 * kAccLanes)));
 typedef double f64q __attribute__((vector_size(8 * kAccLanes)));
@@ -73,7 +78,9 @@ typedef double f64q __attribute__((vector_size(8 * kAccLanes)));
 
 // Full 64-bit products of the low 32 bits of each 64-bit lane of a with those of m (m < 2^32).
 static inline u64v mul_lo32(u64v a, u64v m) {
-#if FK_LANES == 8
+#if FK_LANES == 16
+  return (u64v)_mm512_mul_epu32((__m512i)a, (__m512i)m);
+#elif FK_LANES == 8
   return (u64v)_mm256_mul_epu32((__m256i)a, (__m256i)m);
 #elif defined(__SSE2__) && !defined(FK_GENERIC)
   return (u64v)_mm_mul_epu32((__m128i)a, (__m128i)m);
@@ -84,7 +91,9 @@ static inline u64v mul_lo32(u64v a, u64v m) {
 
 // IEEE correctly rounded float32 square root, lane by lane.
 static inline f32v sqrt_v(f32v x) {
-#if FK_LANES == 8
+#if FK_LANES == 16
+  return (f32v)_mm512_sqrt_ps((__m512)x);
+#elif FK_LANES == 8
   return (f32v)_mm256_sqrt_ps((__m256)x);
 #elif defined(__SSE2__) && !defined(FK_GENERIC)
   return (f32v)_mm_sqrt_ps((__m128)x);
@@ -99,7 +108,9 @@ static inline f32v sqrt_v(f32v x) {
 
 // a < lo ? lo : a, for a never NaN (maxps returns its second operand on equality: the same value).
 static inline f32v floor_at(f32v a, f32v lo) {
-#if FK_LANES == 8
+#if FK_LANES == 16
+  return (f32v)_mm512_max_ps((__m512)a, (__m512)lo);
+#elif FK_LANES == 8
   return (f32v)_mm256_max_ps((__m256)a, (__m256)lo);
 #elif defined(__SSE2__) && !defined(FK_GENERIC)
   return (f32v)_mm_max_ps((__m128)a, (__m128)lo);
@@ -110,7 +121,9 @@ static inline f32v floor_at(f32v a, f32v lo) {
 
 // Lane by lane: sign bit of `mask` set ? b : a. Only the sign bit of mask is read.
 static inline f32v select_by_sign(u32v mask, f32v a, f32v b) {
-#if FK_LANES == 8
+#if FK_LANES == 16
+  return (i32v)mask < 0 ? b : a;  // AVX-512 has no blendv: a compare into a mask register and a masked blend
+#elif FK_LANES == 8
   return (f32v)_mm256_blendv_ps((__m256)a, (__m256)b, (__m256)mask);
 #elif defined(__SSE4_1__) && !defined(FK_GENERIC)
   return (f32v)_mm_blendv_ps((__m128)a, (__m128)b, (__m128)mask);
@@ -151,7 +164,9 @@ static inline void make_seed_keys(uint32_t k0, uint32_t k1, SeedKeys& keys) {
 // Counter of 64-bit lane q within a group: lanes (2b, 2b + 1) hold counters b and b + kGroupCounters/2,
 // so that 128-bit block b of the final unpacks is counter b (low unpack) or b + kGroupCounters/2 (high).
 static inline u64v group_counters(uint64_t first) {
-#if FK_LANES == 8
+#if FK_LANES == 16
+  return (u64v){first, first + 4, first + 1, first + 5, first + 2, first + 6, first + 3, first + 7};
+#elif FK_LANES == 8
   return (u64v){first, first + 2, first + 1, first + 3};
 #else
   return (u64v){first, first + 1};
@@ -201,7 +216,10 @@ static inline void gaussian_groups(uint64_t first_counter, const SeedKeys& keys,
   // Box-Muller pairs: lane 2i takes words (0, 1) of the counter in 64-bit lane i, lane 2i + 1 words (2, 3).
   u32v radius[kInterleave], angle[kInterleave];
   FK_EACH {
-#if FK_LANES == 8
+#if FK_LANES == 16
+    radius[g] = FK_SHUFFLE((u32v)c0[g], (u32v)c2[g], u32v, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+    angle[g] = FK_SHUFFLE((u32v)c1[g], (u32v)c3[g], u32v, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+#elif FK_LANES == 8
     radius[g] = FK_SHUFFLE((u32v)c0[g], (u32v)c2[g], u32v, 0, 8, 2, 10, 4, 12, 6, 14);
     angle[g] = FK_SHUFFLE((u32v)c1[g], (u32v)c3[g], u32v, 0, 8, 2, 10, 4, 12, 6, 14);
 #else
@@ -262,7 +280,10 @@ static inline void gaussian_groups(uint64_t first_counter, const SeedKeys& keys,
     const f32v zs = sin_a * r[g];
     const f32v zc = cos_a * r[g];
     // Element order per counter: (zs, zc) of lane 2i, then (zs, zc) of lane 2i + 1.
-#if FK_LANES == 8
+#if FK_LANES == 16
+    z[g][0] = FK_SHUFFLE(zs, zc, i32v, 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29);
+    z[g][1] = FK_SHUFFLE(zs, zc, i32v, 2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31);
+#elif FK_LANES == 8
     z[g][0] = FK_SHUFFLE(zs, zc, i32v, 0, 8, 1, 9, 4, 12, 5, 13);
     z[g][1] = FK_SHUFFLE(zs, zc, i32v, 2, 10, 3, 11, 6, 14, 7, 15);
 #else
@@ -283,7 +304,9 @@ static inline f64q load_acc(const double* p) {
 static inline void store_acc(double* p, f64q v) { std::memcpy(p, &v, sizeof v); }
 
 static inline f64q widen(f32q v) {
-#if FK_LANES == 8
+#if FK_LANES == 16
+  return (f64q)_mm512_cvtps_pd((__m256)v);
+#elif FK_LANES == 8
   return (f64q)_mm256_cvtps_pd((__m128)v);
 #else
   return __builtin_convertvector(v, f64q);
