@@ -175,62 +175,53 @@ bool GetThreads(napi_env env, size_t argc, size_t index, napi_value* argv, unsig
   return true;
 }
 
-napi_value Axpy(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 5) {
-    return Throw(env, "axpy(w, k0, k1, elementOffset, scale, threads?)", true);
-  }
-  void* w = nullptr;
-  size_t n = 0;
-  if (!GetTypedArray(env, argv[0], napi_float32_array, &w, &n)) return Throw(env, "w must be a Float32Array", true);
-  uint32_t key[2];
-  if (!GetUint32(env, argv[1], &key[0]) || !GetUint32(env, argv[2], &key[1])) {
-    return Throw(env, "key words must be uint32 numbers");
-  }
-  uint64_t offset;
-  if (!GetOffset(env, argv[3], n, &offset)) return Throw(env, "elementOffset must be a non-negative safe integer");
-  double scale;
-  if (!GetNumber(env, argv[4], &scale)) return Throw(env, "scale must be a number", true);
-  unsigned threads;
-  if (!GetThreads(env, argc, 5, argv, &threads)) return Throw(env, "threads must be a uint32");
-  if (n == 0) return nullptr;
-  RunParallel(Job{static_cast<float*>(w), static_cast<const float*>(w), n, offset, key, &scale, 1}, threads);
-  return nullptr;
-}
-
-napi_value AxpyInto(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
+// axpy(w, k0, k1, elementOffset, scale, threads?) and axpyInto(out, w, k0, k1, elementOffset, scale, threads?):
+// one seed's w + scale * z, written over w or into out.
+napi_value SingleSeed(napi_env env, napi_callback_info info, bool into) {
+  const size_t arrays = into ? 2 : 1;
+  size_t argc = arrays + 5;
   napi_value argv[7];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 6) {
-    return Throw(env, "axpyInto(out, w, k0, k1, elementOffset, scale, threads?)", true);
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < arrays + 4) {
+    return Throw(env,
+                 into ? "axpyInto(out, w, k0, k1, elementOffset, scale, threads?)"
+                      : "axpy(w, k0, k1, elementOffset, scale, threads?)",
+                 true);
   }
   void* out = nullptr;
   size_t n = 0;
-  if (!GetTypedArray(env, argv[0], napi_float32_array, &out, &n)) return Throw(env, "out must be a Float32Array", true);
-  void* w = nullptr;
-  size_t w_n = 0;
-  if (!GetTypedArray(env, argv[1], napi_float32_array, &w, &w_n)) return Throw(env, "w must be a Float32Array", true);
-  if (w_n != n) return Throw(env, "out and w must have the same length");
-  const char* o = static_cast<const char*>(out);
-  const char* s = static_cast<const char*>(w);
-  if (n > 0 && o != s && o < s + n * sizeof(float) && s < o + n * sizeof(float)) {
-    return Throw(env, "out must be w itself or not overlap it");
+  if (!GetTypedArray(env, argv[0], napi_float32_array, &out, &n)) {
+    return Throw(env, into ? "out must be a Float32Array" : "w must be a Float32Array", true);
   }
+  void* w = out;
+  if (into) {
+    size_t w_n = 0;
+    if (!GetTypedArray(env, argv[1], napi_float32_array, &w, &w_n)) return Throw(env, "w must be a Float32Array", true);
+    if (w_n != n) return Throw(env, "out and w must have the same length");
+    const char* o = static_cast<const char*>(out);
+    const char* s = static_cast<const char*>(w);
+    if (n > 0 && o != s && o < s + n * sizeof(float) && s < o + n * sizeof(float)) {
+      return Throw(env, "out must be w itself or not overlap it");
+    }
+  }
+  const napi_value* rest = argv + arrays;
   uint32_t key[2];
-  if (!GetUint32(env, argv[2], &key[0]) || !GetUint32(env, argv[3], &key[1])) {
+  if (!GetUint32(env, rest[0], &key[0]) || !GetUint32(env, rest[1], &key[1])) {
     return Throw(env, "key words must be uint32 numbers");
   }
   uint64_t offset;
-  if (!GetOffset(env, argv[4], n, &offset)) return Throw(env, "elementOffset must be a non-negative safe integer");
+  if (!GetOffset(env, rest[2], n, &offset)) return Throw(env, "elementOffset must be a non-negative safe integer");
   double scale;
-  if (!GetNumber(env, argv[5], &scale)) return Throw(env, "scale must be a number", true);
+  if (!GetNumber(env, rest[3], &scale)) return Throw(env, "scale must be a number", true);
   unsigned threads;
-  if (!GetThreads(env, argc, 6, argv, &threads)) return Throw(env, "threads must be a uint32");
+  if (!GetThreads(env, argc, arrays + 4, argv, &threads)) return Throw(env, "threads must be a uint32");
   if (n == 0) return nullptr;
   RunParallel(Job{static_cast<float*>(out), static_cast<const float*>(w), n, offset, key, &scale, 1}, threads);
   return nullptr;
 }
+
+napi_value Axpy(napi_env env, napi_callback_info info) { return SingleSeed(env, info, false); }
+
+napi_value AxpyInto(napi_env env, napi_callback_info info) { return SingleSeed(env, info, true); }
 
 napi_value Replay(napi_env env, napi_callback_info info) {
   size_t argc = 5;

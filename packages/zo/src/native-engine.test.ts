@@ -7,7 +7,12 @@
  * The addon must be built (npm run build:native -w @fedkseed/zo); a missing addon fails this file unless
  * FEDKSEED_ALLOW_NO_NATIVE=1, which skips it instead.
  */
-import { loadNativePerturbEngine, type NativePerturbEngine } from './native-engine';
+import {
+  NATIVE_ADDON_PATH,
+  loadNativePerturbEngine,
+  type NativeBinding,
+  type NativePerturbEngine,
+} from './native-engine';
 import { type PerturbEngine } from './perturb-engine';
 import { philoxInto } from './philox';
 import { ReferencePerturbEngine } from './reference-engine';
@@ -219,6 +224,41 @@ if ('error' in loaded) {
         engine.perturbInto(out, w, key, 123_457, -0.75);
         expectSame(out, want, `1M perturbInto, ${threads} threads`);
       }
+    });
+
+    it("the addon's own guards (behind the wrapper's checks) refuse bad calls instead of touching memory", () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const raw = require(NATIVE_ADDON_PATH) as NativeBinding;
+      const w = new Float32Array(8);
+      const out = new Float32Array(8);
+      const call = (f: () => void) => {
+        try {
+          f();
+          return 'no error';
+        } catch (e) {
+          return `${(e as Error).constructor.name}: ${(e as Error).message}`;
+        }
+      };
+      const untyped = raw as unknown as Record<string, (...args: unknown[]) => void>;
+      expect(call(() => untyped.axpyInto(out, w, 1, 2, 0))).toBe(
+        'TypeError: axpyInto(out, w, k0, k1, elementOffset, scale, threads?)',
+      );
+      expect(call(() => untyped.axpyInto(1, w, 1, 2, 0, 1))).toBe('TypeError: out must be a Float32Array');
+      expect(call(() => untyped.axpyInto(out, [1], 1, 2, 0, 1))).toBe('TypeError: w must be a Float32Array');
+      expect(call(() => raw.axpyInto(out, new Float32Array(3), 1, 2, 0, 1, 0))).toBe(
+        'RangeError: out and w must have the same length',
+      );
+      expect(call(() => raw.axpyInto(w.subarray(1), w.subarray(0, 7), 1, 2, 0, 1, 0))).toBe(
+        'RangeError: out must be w itself or not overlap it',
+      );
+      expect(call(() => raw.axpyInto(out, w, -1, 2, 0, 1, 0))).toBe('RangeError: key words must be uint32 numbers');
+      expect(call(() => raw.axpyInto(out, w, 1, 2, -1, 1, 0))).toBe(
+        'RangeError: elementOffset must be a non-negative safe integer',
+      );
+      expect(call(() => untyped.axpy(w, 1, 2, 0, 'x'))).toBe('TypeError: scale must be a number');
+      expect(call(() => raw.axpy(w, 1, 2, 0, 1, -3))).toBe('RangeError: threads must be a uint32');
+      expect(Array.from(out)).toEqual(new Array(8).fill(0));
+      expect(Array.from(w)).toEqual(new Array(8).fill(0));
     });
 
     it('perturbInto refuses arrays of other lengths and an out that overlaps w without being it', () => {
