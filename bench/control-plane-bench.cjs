@@ -6,6 +6,9 @@
  *   1. submissions per second (target >= 5,000): 10,000 clients registered, one round with all of them
  *      selected, SubmitScalarGradients fired from a load-generator child process over a few grpc-js channels
  *      (requests serialized before the clock starts, so the generator's CPU goes to the RPCs themselves);
+ *      1b. the same with the generator speaking gRPC's wire format over node:http2 directly (each request
+ *      framed before the clock starts): the aggregator and its stack are the same, the generator takes less of
+ *      the cores they share, as clients on other machines would;
  *   2. a round of 10,000 clients: time for the submissions and time from the last accepted submission to the
  *      next round being open (target <= 2 s), with the close broken down by store call;
  *   3. bytes per client per round on the wire (target 18 KB): GetTask (with catch-up) + SubmitScalarGradients
@@ -19,6 +22,7 @@
 'use strict';
 
 const fs = require('node:fs');
+const http2 = require('node:http2');
 const os = require('node:os');
 const net = require('node:net');
 const path = require('node:path');
@@ -37,6 +41,7 @@ const {
   AggregatorServiceClient,
   AggregatorServiceService,
   SubmitScalarGradientsRequest,
+  SubmitScalarGradientsResponse,
   bearerMetadata,
   joinSecretMetadata,
   TaskStatus,
@@ -119,17 +124,69 @@ function submitEncoded(client, bytes, md) {
   );
 }
 
+/** A unary request in gRPC's message framing: 1 byte "not compressed", 4 bytes big-endian length, the message. */
+function grpcFrame(message) {
+  const framed = Buffer.allocUnsafe(5 + message.length);
+  framed[0] = 0;
+  framed.writeUInt32BE(message.length, 1);
+  framed.set(message, 5);
+  return framed;
+}
+
+/**
+ * SubmitScalarGradients as a bare HTTP/2 stream (what grpc-js sends, without its client machinery): the framed
+ * request, then the response message and the grpc-status trailer.
+ */
+function submitHttp2(session, framed, authorization) {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': AggregatorServiceService.submitScalarGradients.path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      authorization,
+    });
+    const chunks = [];
+    let status;
+    let message = '';
+    const readStatus = (h) => {
+      if (h['grpc-status'] !== undefined) {
+        status = Number(h['grpc-status']);
+        message = decodeURIComponent(h['grpc-message'] ?? '');
+      }
+    };
+    stream.on('response', readStatus);
+    stream.on('trailers', readStatus);
+    stream.on('data', (c) => chunks.push(c));
+    stream.on('error', reject);
+    stream.on('close', () => {
+      if (status !== 0) {
+        const e = new Error(message || `grpc-status ${status}`);
+        e.code = status;
+        e.details = message;
+        return reject(e);
+      }
+      const body = Buffer.concat(chunks);
+      resolve(SubmitScalarGradientsResponse.decode(body.subarray(5, 5 + body.readUInt32BE(1))));
+    });
+    stream.end(framed);
+  });
+}
+
 const cpuSec = (u) => (u.user + u.system) / 1e6;
 
 // ------------------------------------------------------------------------------------- load generator (child)
 
 async function childMain() {
   let channels = [];
+  let sessions = []; // raw HTTP/2, opened by the first submit with transport 'http2'
+  let address = '';
   let clients = []; // { clientId, token, md }
   const reply = (msg) => process.send(msg);
   process.on('message', async (msg) => {
     try {
       if (msg.cmd === 'register') {
+        address = msg.address;
         channels = makeChannels(msg.address, msg.channels);
         clients = new Array(msg.n);
         const cpu0 = process.cpuUsage();
@@ -147,7 +204,11 @@ async function childMain() {
             },
             md,
           );
-          clients[i] = { clientId: r.clientId, md: bearerMetadata(r.clientToken) };
+          clients[i] = {
+            clientId: r.clientId,
+            md: bearerMetadata(r.clientToken),
+            authorization: `Bearer ${r.clientToken}`,
+          };
         });
         reply({ ok: true, ms: nowMs() - t0, cpuS: cpuSec(process.cpuUsage(cpu0)) });
       } else if (msg.cmd === 'gettask-sample') {
@@ -171,10 +232,18 @@ async function childMain() {
       } else if (msg.cmd === 'submit') {
         // Submissions of clients [from, to): requests built and serialized before the clock starts, so the
         // timed window holds the RPCs only (as a load generator replaying captured requests would).
+        const http2Transport = msg.transport === 'http2';
+        if (http2Transport && sessions.length === 0) {
+          sessions = Array.from({ length: channels.length }, () => http2.connect(`http://${address}`));
+          await Promise.all(
+            sessions.map((sn) => new Promise((ok, fail) => sn.once('connect', ok).once('error', fail))),
+          );
+        }
         const reqs = [];
         for (let i = msg.from; i < msg.to; i++) {
           const bytes = SubmitScalarGradientsRequest.encode(uploadRequest(msg.round, msg.modelVersion, i + 1)).finish();
-          reqs.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)); // grpc-js writes Buffers only
+          const message = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength); // grpc-js writes Buffers only
+          reqs.push(http2Transport ? grpcFrame(message) : message);
         }
         const lat = [];
         let accepted = 0;
@@ -187,7 +256,9 @@ async function childMain() {
           const i = msg.from + j;
           const t = nowMs();
           try {
-            const r = await submitEncoded(channels[i % channels.length], reqs[j], clients[i].md);
+            const r = http2Transport
+              ? await submitHttp2(sessions[i % sessions.length], reqs[j], clients[i].authorization)
+              : await submitEncoded(channels[i % channels.length], reqs[j], clients[i].md);
             const te = nowMs();
             lat.push(te - t);
             if (r.duplicate) duplicate++;
@@ -211,6 +282,7 @@ async function childMain() {
         });
       } else if (msg.cmd === 'exit') {
         for (const c of channels) c.close();
+        for (const sn of sessions) sn.close();
         reply({ ok: true, cpuS: cpuSec(process.cpuUsage()) });
         setImmediate(() => process.exit(0));
       }
@@ -353,9 +425,9 @@ class Bench {
    * One round of `n` clients: register, open (all selected), submit n-1, sample GetTask, submit the last one,
    * wait for the next round to open.
    */
-  async roundScenario(name, n, { channels, concurrency, getTaskSamples }) {
+  async roundScenario(name, n, { channels, concurrency, getTaskSamples, transport = 'grpc-js' }) {
     log(
-      `${name}: aggregator + ${n} clients (${channels} channels, ${concurrency} in flight, load generator in a child process)`,
+      `${name}: aggregator + ${n} clients (${channels} ${transport} connections, ${concurrency} in flight, load generator in a child process)`,
     );
     const agg = await this.startAggregator({ MIN_CLIENTS_PER_ROUND: String(n), MAX_CLIENTS: String(n + 10) });
     const gen = this.startChild();
@@ -379,7 +451,15 @@ class Bench {
       const machine0 = readCpuTicks();
       const cpu0 = process.cpuUsage();
       const w0 = nowMs();
-      const sub = await gen.ask({ cmd: 'submit', from: 0, to: n - 1, round: 1, modelVersion: 0, concurrency });
+      const sub = await gen.ask({
+        cmd: 'submit',
+        from: 0,
+        to: n - 1,
+        round: 1,
+        modelVersion: 0,
+        concurrency,
+        transport,
+      });
       const wall = nowMs() - w0;
       const serverCpu = cpuSec(process.cpuUsage(cpu0));
       const machine1 = readCpuTicks();
@@ -391,6 +471,7 @@ class Bench {
       const machineBusyS = machine0 && machine1 ? (machine1.busy - machine0.busy) / CLK_TCK : NaN;
       const result = {
         clients: n,
+        transport,
         channels,
         concurrency,
         register_s: +(reg.ms / 1000).toFixed(3),
@@ -426,7 +507,15 @@ class Bench {
 
       // The last submission reaches quorum: time to the next round being open.
       const stats1 = await this.commandStats();
-      const last = await gen.ask({ cmd: 'submit', from: n - 1, to: n, round: 1, modelVersion: 0, concurrency: 1 });
+      const last = await gen.ask({
+        cmd: 'submit',
+        from: n - 1,
+        to: n,
+        round: 1,
+        modelVersion: 0,
+        concurrency: 1,
+        transport,
+      });
       if (last.accepted !== 1) throw new Error(`the last submission was not accepted: ${JSON.stringify(last.errors)}`);
       const next = await this.waitEvent(agg.events, (e) => e.type === 'opened' && e.round === 1, 'round 2 to open');
       const accepts = agg.calls.filter((c) => c.name === 'acceptUpload' && c.status === 'accepted');
@@ -597,12 +686,19 @@ function printReport(out) {
   );
   L.push('');
   const t = out.results.throughput;
+  const t2 = out.results.throughput_http2;
   const r = out.results.round;
   const w = out.results.wire;
   L.push(`| measurement | value | target | |`);
   L.push(`| --- | --- | --- | --- |`);
   L.push(
     `| 1. submissions/s (${t.clients} clients, ${t.channels} channels, ${t.concurrency} in flight) | ${t.submissions_per_s} /s (${t.submissions} in ${t.submit_wall_s} s) | >= 5,000 /s | ${pf(t.submissions_per_s >= 5000)} |`,
+  );
+  L.push(
+    `| 1b. same, generator on bare HTTP/2 (${t2.channels} connections) | ${t2.submissions_per_s} /s (${t2.submissions} in ${t2.submit_wall_s} s) | >= 5,000 /s | ${pf(t2.submissions_per_s >= 5000)} |`,
+  );
+  L.push(
+    `| 1b / 1 (side by side; the aggregator is the same) | ${(t2.submissions_per_s / t.submissions_per_s).toFixed(2)}x | (info) | |`,
   );
   L.push(
     `| 2a. round of ${r.clients} clients: submissions | ${r.submissions + 1} in ${r.submit_wall_s} s (${r.submissions_per_s} /s) | (info) | |`,
@@ -622,6 +718,7 @@ function printReport(out) {
   L.push('');
   for (const [label, s] of [
     ['1', t],
+    ['1b', t2],
     ['2', r],
   ]) {
     L.push(
@@ -645,6 +742,9 @@ function printReport(out) {
   );
   L.push('');
   L.push('How measured: submissions/s = accepted uploads / (first send -> last response) in the load-generator child;');
+  L.push(
+    '1b frames each request as grpc-js would (5-byte gRPC prefix, the same bearer header) on bare node:http2 streams;',
+  );
   L.push(
     '"last accepted -> next round open" = end of the store acceptUpload that returned accepted for the last upload (timed',
   );
@@ -692,6 +792,11 @@ async function main() {
       ? { thrN: 400, roundN: 1000, dense: 20, samples: 8 }
       : { thrN: 10_000, roundN: 10_000, dense: 20, samples: 16 };
     out.results.throughput = await bench.roundScenario('throughput', sizes.thrN, { channels: 16, concurrency: 256 });
+    out.results.throughput_http2 = await bench.roundScenario('throughput, HTTP/2 generator', sizes.thrN, {
+      channels: 16,
+      concurrency: 256,
+      transport: 'http2',
+    });
     out.results.round = await bench.roundScenario('round', sizes.roundN, {
       channels: 16,
       concurrency: 256,
