@@ -49,13 +49,12 @@ export function gpt2Forward(
   if (offset + t > cfg.maxPositions)
     throw new RangeError(`sequence of ${offset + t} tokens exceeds n_positions ${cfg.maxPositions}`);
   const { numHeads, headDim: d, hiddenSize: h } = cfg;
-  const ids = tf.tensor1d(inputIds.flat(), 'int32');
+  // Only the rows read: the token embedding is also the head, and the position table is maxPositions long.
+  const positionIds = Array.from({ length: t }, (_, i) => offset + i);
   let x = tf.tidy(() => {
-    const tokens = tf.reshape(tf.gather(ws.raw('transformer.wte.weight'), ids), [b, t, h]);
-    const positions = tf.slice(ws.raw('transformer.wpe.weight'), [offset, 0], [t, h]);
-    return tf.add(tokens, positions) as tf.Tensor3D;
+    const tokens = tf.reshape(ws.rows('transformer.wte.weight', inputIds.flat()), [b, t, h]);
+    return tf.add(tokens, ws.rows('transformer.wpe.weight', positionIds)) as tf.Tensor3D;
   });
-  ids.dispose();
   const mask = attentionMaskTensor(b, t, offset, opts.attentionMask);
   const heads = (y: tf.Tensor) => tf.transpose(tf.reshape(y, [b, t, numHeads, d]), [0, 2, 1, 3]) as tf.Tensor4D;
   for (let l = 0; l < cfg.numLayers; l++) {
