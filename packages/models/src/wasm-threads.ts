@@ -77,8 +77,23 @@ function wasmPackageVersion(): string {
   return (require('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
 }
 
-/** Activates the wasm backend (registered by importing @tensorflow/tfjs-backend-wasm) with up to `threads`. */
+/** How the wasm backend of this tfjs-core instance started, once it has. */
+let started: WasmThreading | undefined;
+
+/**
+ * Activates the wasm backend (registered by importing @tensorflow/tfjs-backend-wasm) with up to `threads`. The
+ * backend starts once: later calls switch back to it and report how it started.
+ */
 export async function setWasmBackend(threads: number): Promise<WasmThreading> {
+  if (started && tf.findBackend('wasm')) {
+    if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') returned false");
+    return started;
+  }
+  started = await startWasmBackend(threads);
+  return started;
+}
+
+async function startWasmBackend(threads: number): Promise<WasmThreading> {
   if (threads > 1) {
     const version = wasmPackageVersion();
     if (!TESTED_VERSION.test(version)) return singleThreaded(`tfjs-backend-wasm ${version} is not the tested 4.22`);
