@@ -14,7 +14,6 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { defaultPerturbEngine, type ParameterSet, type PerturbEngine, type PerturbTarget } from '@fedkseed/zo';
 
-import { STAGING_FREE_BACKENDS } from './filled-tensor';
 import { gpt2Forward } from './gpt2';
 import { KvCache } from './kv-cache';
 import { llamaForward, type ForwardOptions } from './llama';
@@ -62,11 +61,6 @@ export class CausalLM {
   private readonly engine: PerturbEngine;
   /** The weights in 'host' placement. */
   private readonly host: ParameterSet | undefined;
-  /**
-   * The one tensor of scratch host weights are perturbed into before a backend copies them in, allocated on the
-   * first perturbed pass that needs it (wasm and cpu take the perturbed values without one: filled-tensor.ts).
-   */
-  private scratch: Float32Array | undefined;
   /** The weights in 'resident' placement. */
   private readonly resident: ResidentWeights | undefined;
   private disposed = false;
@@ -128,10 +122,8 @@ export class CausalLM {
   }
 
   private forward(inputIds: number[][], opts: ForwardOptions, perturbation?: Perturbation): tf.Tensor3D {
-    if (this.host && perturbation && !this.scratch && !STAGING_FREE_BACKENDS.has(tf.getBackend()))
-      this.scratch = new Float32Array(Math.max(0, ...this.host.tensors.map((t) => t.data.length)));
     const ws: WeightSource = this.host
-      ? new HostWeightSource(this.host, this.engine, perturbation, this.scratch)
+      ? new HostWeightSource(this.host, this.engine, perturbation)
       : new ResidentWeightSource(this.resident!, perturbation);
     return this.config.family === 'gpt2'
       ? gpt2Forward(this.config, ws, inputIds, opts)

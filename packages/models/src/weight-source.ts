@@ -6,8 +6,8 @@
  * `HostWeightSource`: the base weights live once, as float32 on the host (the ZO engine's ParameterSet, in
  * checkpoint layout); each weight is turned into a tfjs tensor just before the layer that uses it runs and
  * disposed after it. A perturbed forward makes each tensor's values as w + scale z in one pass of the engine
- * (perturbInto), written where the backend keeps them (filled-tensor.ts: straight into the wasm heap, or into a
- * scratch buffer the backend copies), so the extra memory is one tensor. (`ResidentWeightSource`, in
+ * (perturbInto), written where the backend keeps them (filled-tensor.ts: straight into the wasm heap, or a new
+ * array the backend takes), so the extra memory is one tensor. (`ResidentWeightSource`, in
  * resident-weights.ts, serves weights kept in the backend.)
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -33,11 +33,6 @@ export class HostWeightSource implements WeightSource {
     private readonly params: ParameterSet,
     private readonly engine: PerturbEngine,
     private readonly perturbation?: Perturbation,
-    /**
-     * Where perturbed weights are made, at least as long as the largest tensor: the model's own, kept across
-     * passes (a new one per pass would allocate and zero the largest tensor's bytes every time).
-     */
-    private readonly scratch?: Float32Array,
   ) {}
 
   /** The tensor as stored (e.g. embeddings, norms, biases), perturbed if this source is. */
@@ -45,10 +40,8 @@ export class HostWeightSource implements WeightSource {
     const t = this.params.get(name);
     const perturbation = this.perturbation;
     if (!perturbation) return tf.tensor(t.data, [...t.shape], 'float32');
-    return filledTensor(
-      t.shape,
-      (out) => this.engine.perturbInto(out, t.data, perturbation.key, t.elementOffset, perturbation.scale),
-      this.scratch,
+    return filledTensor(t.shape, (out) =>
+      this.engine.perturbInto(out, t.data, perturbation.key, t.elementOffset, perturbation.scale),
     );
   }
 
