@@ -1,7 +1,8 @@
 /**
  * filledTensor (src/filled-tensor.ts) on wasm (written straight into the heap) and cpu (a new array the backend
  * keeps): the tensor holds what the function wrote, nothing is left behind when the function throws, and an
- * empty shape never calls it. The scratch path serves the tensorflow backends, which are not installed here.
+ * empty shape never calls it. The tensorflow backends take the cpu path (a new array per tensor); they are not
+ * installed here.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
