@@ -85,9 +85,16 @@ describe('loadPretrained on malformed checkpoints', () => {
       delete h['model.norm.weight'];
     });
     await expect(loadPretrained(dir)).rejects.toThrow(/\[model\.norm\.weightX\]: unexpected tensor/);
-    const cfg = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8'));
-    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...cfg, num_hidden_layers: 2 }));
-    await expect(loadPretrained(dir)).rejects.toThrow(/unexpected tensor|missing tensor/);
+    // An intact checkpoint whose config asks for one more layer than it holds.
+    const { dir: short } = await savedModel();
+    const cfg = JSON.parse(await readFile(path.join(short, 'config.json'), 'utf8'));
+    await writeFile(
+      path.join(short, 'config.json'),
+      JSON.stringify({ ...cfg, num_hidden_layers: cfg.num_hidden_layers + 1 }),
+    );
+    await expect(loadPretrained(short)).rejects.toThrow(
+      new RegExp(`\\[model\\.layers\\.${cfg.num_hidden_layers}\\.[^\\]]+\\]: missing tensor`),
+    );
   });
 
   it('names the config field it cannot run, and a missing file', async () => {
