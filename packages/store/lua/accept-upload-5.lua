@@ -24,11 +24,14 @@
     {-4}                              UNKNOWN_CLIENT
     {-9}                              NOT_SELECTED
 ]]
-local version = redis.call('HGET', KEYS[1], 'version')
-if not version then return {-1} end
 local round = redis.call('HMGET', KEYS[2], 'status', 'deadlineMs')
 local status, deadline = round[1], round[2]
-if not status then return {-7, version} end
+if not status then
+  -- A round hash only exists in an initialized run: the run is read only on this refusal.
+  local version = redis.call('HGET', KEYS[1], 'version')
+  if not version then return {-1} end
+  return {-7, version}
+end
 
 local stored = redis.call('HGET', KEYS[4], ARGV[2])
 if stored then
@@ -38,8 +41,11 @@ end
 
 if status ~= 'collecting' then return {-8, status} end
 if now_ms(ARGV[4]) > tonumber(deadline) then return {-8, 'deadline passed'} end
-if redis.call('HEXISTS', KEYS[5], ARGV[2]) == 0 then return {-4} end
-if redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 0 then return {-9} end
+-- Participants are registered clients (open-round checks them), so registration is read only on a refusal.
+if redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 0 then
+  if redis.call('HEXISTS', KEYS[5], ARGV[2]) == 0 then return {-4} end
+  return {-9}
+end
 
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
 return {1, redis.call('HLEN', KEYS[4]), redis.call('SCARD', KEYS[3])}
