@@ -33,7 +33,8 @@ describe('codec', () => {
 
   it('stores a delta as indices then values', () => {
     const buf = encodeDelta(Uint32Array.of(3, 9), Float64Array.of(0.25, -1));
-    expect(buf.length).toBe(24);
+    // uint32 LE 3, 9; then float64 LE 0.25, -1.
+    expect(buf.toString('hex')).toBe('03000000' + '09000000' + '000000000000d03f' + '000000000000f0bf');
     expect(decodeDelta(buf)).toEqual({ seedIndices: Uint32Array.of(3, 9), values: Float64Array.of(0.25, -1) });
   });
 });

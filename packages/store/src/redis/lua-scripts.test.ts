@@ -1,11 +1,16 @@
-import { loadLuaScripts, SCRIPT_NAMES } from './lua-scripts';
+import { readdirSync } from 'node:fs';
+
+import { LUA_DIR, loadLuaScripts, SCRIPT_NAMES } from './lua-scripts';
 import { FAILURE_REASONS } from './script-reply';
 
 describe('Lua scripts', () => {
   const scripts = [...loadLuaScripts().values()];
 
-  it('exist once each, named <name>-<numKeys>.lua', () => {
-    expect(scripts.map((s) => s.name)).toEqual([...SCRIPT_NAMES]);
+  it('are exactly the files of the lua folder, one per script name, named <name>-<numKeys>.lua', () => {
+    const files = readdirSync(LUA_DIR).filter((f) => f.endsWith('.lua'));
+    expect(files.sort()).toEqual(scripts.map((s) => s.file).sort());
+    expect(scripts.map((s) => s.file)).toEqual(scripts.map((s) => `${s.name}-${s.numberOfKeys}.lua`));
+    expect(new Set(scripts.map((s) => s.name)).size).toBe(SCRIPT_NAMES.length);
   });
 
   it.each(scripts.map((s) => [s.file, s] as const))('%s documents its keys, arguments and replies', (_, s) => {
