@@ -9,6 +9,8 @@ export function catchUpDelta(
   since: DeltasSince,
   run: Pick<RunSettings, 'numCandidateSeeds' | 'allowLossyCatchUp'>,
 ): AccumulatedDelta {
+  // The usual task: the client is at the current version. Nothing to encode (and no K-length scan).
+  if (since.deltas.length === 0) return { fromVersion: since.fromVersion, toVersion: since.toVersion };
   const change = new Float64Array(run.numCandidateSeeds);
   for (const delta of since.deltas)
     for (let j = 0; j < delta.seedIndices.length; j++) change[delta.seedIndices[j]] += delta.values[j];
