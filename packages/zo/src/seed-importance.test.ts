@@ -35,6 +35,16 @@ describe('SeedImportance (FedKSeed-Pro)', () => {
     for (const x of p) expect(x).toBeCloseTo(1 / 4096, 15);
   });
 
+  it('samples uniformly (distribution undefined) exactly when every psi is equal, else from probabilities()', () => {
+    expect(new SeedImportance(4096).distribution()).toBeUndefined();
+    const equal = new SeedImportance(3, { gradInitial: 0 });
+    for (const i of [0, 1, 2]) equal.observe(i, -0.5);
+    expect(equal.distribution()).toBeUndefined();
+    const imp = new SeedImportance(6);
+    for (const [i, g] of observations) imp.observe(i, g);
+    expect(Array.from(imp.distribution()!)).toEqual(Array.from(imp.probabilities()));
+  });
+
   it('counts the initial history entry: gradInitial 2 and one observation of 4 give psi 3', () => {
     const imp = new SeedImportance(2, { gradInitial: 2 });
     imp.observe(1, -4);

@@ -74,6 +74,17 @@ export class SeedImportance {
   probabilities(): Float64Array {
     return softmax(minMaxNormalize(this.importance()));
   }
+
+  /**
+   * What a round samples from: `probabilities()`, or undefined (uniform) when every psi is equal, where
+   * softmax(minmax) is uniform anyway. Every party that decides a round's distribution goes through this, so
+   * a run draws the same seeds whichever party computed it.
+   */
+  distribution(): Float64Array | undefined {
+    const psi = this.importance();
+    if (psi.every((v) => v === psi[0])) return undefined;
+    return softmax(minMaxNormalize(psi));
+  }
 }
 
 export function minMaxNormalize(v: Float64Array): Float64Array {

@@ -40,7 +40,7 @@ export class LocalSeedDistribution implements SeedDistributionProvider {
     return SeedImportance.fromState(stats.sums, stats.counts, {
       clip: this.options.importanceClip,
       gradInitial: this.options.importanceGradInitial,
-    }).probabilities();
+    }).distribution();
   }
 }
 

@@ -123,22 +123,15 @@ export class SeedProbabilityService {
       distribution: { $case: 'uniform', uniform: {} },
     };
     if (this.options.mode !== 'fedkseed-pro' || stats.roundsRecorded === 0) return uniform;
-    const importance = SeedImportance.fromState(stats.sums, stats.counts, {
+    const probabilities = SeedImportance.fromState(stats.sums, stats.counts, {
       clip: this.options.importanceClip,
       gradInitial: this.options.importanceGradInitial,
-    });
-    const psi = importance.importance();
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of psi) {
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    if (max === min) return uniform; // every importance equal: softmax(minmax) is uniform anyway
+    }).distribution();
+    if (!probabilities) return uniform;
     return {
       round,
       roundsIncluded: stats.roundsRecorded,
-      distribution: { $case: 'importance', importance: { probabilities: Array.from(importance.probabilities()) } },
+      distribution: { $case: 'importance', importance: { probabilities: Array.from(probabilities) } },
     };
   }
 
