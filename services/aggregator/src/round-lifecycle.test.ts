@@ -141,6 +141,7 @@ describe('RoundLifecycle', () => {
 
   it('FedKSeed-Pro: feeds each closed round into the statistics and opens the next with its probabilities', async () => {
     const { store, lifecycle } = setUp({ mode: 'fedkseed-pro', numRounds: 3 });
+    const reads = jest.spyOn(store, 'readUploads');
     await lifecycle.start();
     await store.registerClient({ clientId: 'c-1', numExamples: 1 });
     await store.registerClient({ clientId: 'c-2', numExamples: 1 });
@@ -163,6 +164,8 @@ describe('RoundLifecycle', () => {
     const opened = await store.getRound(1);
     expect(opened?.probabilities).toEqual(importance.probabilities());
     expect((await store.getSeedStats()).roundsRecorded).toBe(1);
+    // The closer reported round 0 itself, so opening round 1 did not read its uploads again.
+    expect(reads.mock.calls).toEqual([[0]]);
     await lifecycle.stop();
   });
 

@@ -109,6 +109,8 @@ export class RoundLifecycle {
   private knownVersion = 0;
   private finishedAt: number | undefined;
   private waitingForClients = false;
+  /** The last closed round whose scalars this replica reported (store round), so the next opening need not. */
+  private reportedRound = -1;
 
   constructor(private readonly options: RoundLifecycleOptions) {
     this.store = options.store;
@@ -260,8 +262,10 @@ export class RoundLifecycle {
     this.waitingForClients = false;
     let probabilities: Float64Array | undefined;
     if (this.run.mode === 'fedkseed-pro') {
-      // Repeats the previous round's report in case its closer died between commit and report (idempotent).
-      if (version > 0) await this.reportRound(version - 1, await this.store.readUploads(version - 1));
+      // Repeats the previous round's report unless this replica made it: its closer may have died between
+      // commit and report (the report is idempotent).
+      if (version > 0 && this.reportedRound !== version - 1)
+        await this.reportRound(version - 1, await this.store.readUploads(version - 1));
       probabilities = await this.options.seeds!.distributionFor(version);
     }
     const participants = selectParticipants(clientIds, {
@@ -358,5 +362,6 @@ export class RoundLifecycle {
       round,
       uploads.flatMap((u) => u.pairs),
     );
+    this.reportedRound = round;
   }
 }
