@@ -655,15 +655,8 @@ class Bench {
 
   async cleanup() {
     let deleted = 0;
-    for (const runId of this.runIds) {
-      const pattern = new this.store.RunKeys(runId).scanPattern();
-      let cursor = '0';
-      do {
-        const [next, batch] = await this.admin.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (batch.length) deleted += await this.admin.del(...batch);
-        cursor = next;
-      } while (cursor !== '0');
-    }
+    for (const runId of this.runIds)
+      deleted += await this.store.deleteRunKeys(this.admin, new this.store.RunKeys(runId));
     await Promise.all(this.connections.map((c) => c.close().catch(() => undefined)));
     await this.admin.quit();
     return deleted;

@@ -12,7 +12,7 @@ const { randomBytes } = require('node:crypto');
 const { Metadata, credentials } = require('@grpc/grpc-js');
 const { SeedProbabilityServiceClient } = require('@fedkseed/proto');
 const { silentLogger } = require('@fedkseed/service-kit');
-const { InMemoryRoundStore, RedisRoundStore, RunKeys } = require('@fedkseed/store');
+const { deleteRunKeys, InMemoryRoundStore, RedisRoundStore, RunKeys } = require('@fedkseed/store');
 const { SeedImportance } = require('@fedkseed/zo');
 const { Redis } = require('ioredis');
 
@@ -84,8 +84,7 @@ async function main() {
   try {
     await bench('redis', new RedisRoundStore({ redis, runId }));
   } finally {
-    const [, keys] = await redis.scan('0', 'MATCH', new RunKeys(runId).scanPattern(), 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
+    await deleteRunKeys(redis, new RunKeys(runId));
     await redis.quit();
   }
 }

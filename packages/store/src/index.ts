@@ -90,3 +90,4 @@ export { PAIR_BYTES, UPLOAD_HEADER_BYTES, decodeUpload, encodeUpload, type Uploa
 export { InMemoryRoundStore, type InMemoryRoundStoreOptions } from './in-memory-round-store';
 export { RedisRoundStore, type RedisRoundStoreOptions } from './redis/redis-round-store';
 export { RunKeys } from './redis/keys';
+export { deleteRunKeys, scanRunKeys } from './redis/delete-run-keys';

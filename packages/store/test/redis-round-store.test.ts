@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Redis } from 'ioredis';
 
-import { isStoreError, RedisRoundStore, type RunKeys } from '../src';
+import { deleteRunKeys, isStoreError, RedisRoundStore, scanRunKeys, type RunKeys } from '../src';
 import { roundStoreConformance } from './round-store.conformance';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -16,26 +16,10 @@ const SKIP = process.env.FEDKSEED_SKIP_REDIS_TESTS === '1';
 
 const uniquePrefix = () => `test-${process.pid}-${randomBytes(6).toString('hex')}:`;
 
-async function scanKeys(redis: Redis, keys: RunKeys): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', keys.scanPattern(), 'COUNT', 1000);
-    found.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return [...new Set(found)].sort();
-}
-
-async function deleteKeys(redis: Redis, keys: RunKeys): Promise<void> {
-  const found = await scanKeys(redis, keys);
-  if (found.length) await redis.del(...found);
-}
-
 /** Every key of the run, its type, content (binary as hex) and TTL: what dump() must agree with. */
 async function rawState(redis: Redis, keys: RunKeys): Promise<string> {
   const out: unknown[] = [];
-  for (const key of await scanKeys(redis, keys)) {
+  for (const key of await scanRunKeys(redis, keys)) {
     const type = await redis.type(key);
     let content: unknown;
     if (type === 'string') content = (await redis.getBuffer(key))!.toString('hex');
@@ -95,12 +79,14 @@ async function rawState(redis: Redis, keys: RunKeys): Promise<string> {
       store,
       replica,
       rawState: () => rawState(main, store.keys),
-      dispose: () => deleteKeys(main, store.keys),
+      dispose: async () => {
+        await deleteRunKeys(main, store.keys);
+      },
     };
   });
 
   describe('Redis specifics', () => {
-    const cleanups: (() => Promise<void>)[] = [];
+    const cleanups: (() => Promise<unknown>)[] = [];
     afterEach(async () => {
       for (const c of cleanups.splice(0)) await c();
     });
@@ -112,7 +98,7 @@ async function rawState(redis: Redis, keys: RunKeys): Promise<string> {
         keyPrefix: uniquePrefix(),
         ...options,
       });
-      cleanups.push(() => deleteKeys(main, store.keys));
+      cleanups.push(() => deleteRunKeys(main, store.keys));
       return store;
     }
 
@@ -137,7 +123,7 @@ async function rawState(redis: Redis, keys: RunKeys): Promise<string> {
       });
       await store.recordRoundScalars(0, [{ seedIndex: 1, scalarGrad: 2 }]);
       const k = store.keys;
-      expect(await scanKeys(main, k)).toEqual(
+      expect(await scanRunKeys(main, k)).toEqual(
         [
           k.run,
           k.accumulated,
@@ -160,7 +146,7 @@ async function rawState(redis: Redis, keys: RunKeys): Promise<string> {
       const keyPrefix = uniquePrefix();
       const a = new RedisRoundStore({ redis: main, runId, keyPrefix });
       const b = new RedisRoundStore({ redis: second, runId, keyPrefix });
-      cleanups.push(() => deleteKeys(main, a.keys));
+      cleanups.push(() => deleteRunKeys(main, a.keys));
       const before = Date.now();
       const { run } = await a.initRun({ runSeed: 1n, numCandidateSeeds: 4 });
       expect(Math.abs(run.createdAtMs - before)).toBeLessThan(5000);
@@ -182,7 +168,7 @@ async function rawState(redis: Redis, keys: RunKeys): Promise<string> {
 
     it('opens its own connection from REDIS_URL and closes it', async () => {
       const store = new RedisRoundStore({ runId: 'own', keyPrefix: uniquePrefix() });
-      cleanups.push(() => deleteKeys(main, store.keys));
+      cleanups.push(() => deleteRunKeys(main, store.keys));
       expect(await store.getRun()).toBeUndefined();
       await store.close();
     });

@@ -21,7 +21,7 @@ import {
   type SubmitScalarGradientsResponse,
 } from '@fedkseed/proto';
 import { silentLogger } from '@fedkseed/service-kit';
-import { RedisRoundStore, RunKeys, type RoundStore } from '@fedkseed/store';
+import { deleteRunKeys, RedisRoundStore, RunKeys, type RoundStore } from '@fedkseed/store';
 import { Redis } from 'ioredis';
 
 import { startAggregatorApp, type AggregatorApp, type AggregatorAppOverrides } from '../src/aggregator-app';
@@ -101,15 +101,7 @@ export class RedisFixture {
   /** Call in afterEach: deletes every key of the runs used. */
   async cleanup(): Promise<void> {
     const redis = this.connections[0];
-    for (const runId of this.runIds) {
-      const keys = new RunKeys(runId);
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', keys.scanPattern(), 'COUNT', 1000);
-        if (batch.length) await redis.del(...batch);
-        cursor = next;
-      } while (cursor !== '0');
-    }
+    for (const runId of this.runIds) await deleteRunKeys(redis, new RunKeys(runId));
     this.runIds.clear();
   }
 

@@ -16,7 +16,7 @@ import {
   type ReportRoundScalarsResponse,
 } from '@fedkseed/proto';
 import { silentLogger } from '@fedkseed/service-kit';
-import { InMemoryRoundStore, RedisRoundStore, RunKeys, type RoundStore } from '@fedkseed/store';
+import { deleteRunKeys, InMemoryRoundStore, RedisRoundStore, RunKeys, type RoundStore } from '@fedkseed/store';
 import { SeedImportance, type ScalarGradient } from '@fedkseed/zo';
 import { Redis } from 'ioredis';
 
@@ -96,10 +96,7 @@ describe.each(kinds)('seed-probability service (%s store)', (kind) => {
   afterEach(async () => {
     for (const c of callers.splice(0)) c.client.close();
     for (const a of apps.splice(0)) await a.drain();
-    for (const runId of runIds.splice(0)) {
-      const [, keys] = await redis!.scan('0', 'MATCH', new RunKeys(runId).scanPattern(), 'COUNT', 1000);
-      if (keys.length) await redis!.del(...keys);
-    }
+    for (const runId of runIds.splice(0)) await deleteRunKeys(redis!, new RunKeys(runId));
   });
   afterAll(async () => {
     await redis?.quit();
