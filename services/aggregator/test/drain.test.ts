@@ -9,7 +9,7 @@ import { SERVICE_NAMES } from '@fedkseed/proto';
 import { HealthClient, ServingStatus, onShutdownSignals } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, type RoundStore } from '@fedkseed/store';
 
-import { AggregatorCaller, failure, startApp, testEnv } from './harness';
+import { AggregatorCaller, failure, startApp, testEnv, waitFor } from './harness';
 
 /** The in-memory store with getClient slowed down on demand, to hold a call in flight. */
 function slowStore(): { store: RoundStore; slow: { ms: number } } {
@@ -31,7 +31,7 @@ function slowStore(): { store: RoundStore; slow: { ms: number } } {
 describe('aggregator drain (SIGTERM)', () => {
   it('goes NOT_SERVING, finishes in-flight calls, refuses new ones and stops the lifecycle', async () => {
     const { store, slow } = slowStore();
-    const { app, address } = await startApp(testEnv(), store);
+    const { app, address, events } = await startApp(testEnv(), store);
     const caller = new AggregatorCaller(address);
     const health = new HealthClient(address, credentials.createInsecure());
     try {
@@ -39,7 +39,7 @@ describe('aggregator drain (SIGTERM)', () => {
       expect(await health.check(SERVICE_NAMES.aggregator)).toBe(ServingStatus.SERVING);
       const seen: ServingStatus[] = [];
       health.watch(SERVICE_NAMES.aggregator, (s) => seen.push(s));
-      while (seen.length === 0) await sleep(5);
+      await waitFor(async () => seen.length > 0, 'the first health status');
 
       slow.ms = 300;
       const inFlight = caller.getTask(reg.clientToken, 0);
@@ -51,9 +51,16 @@ describe('aggregator drain (SIGTERM)', () => {
       expect(app.server.health.status('')).toBe(ServingStatus.NOT_SERVING);
       const after = await failure(caller.getTask(reg.clientToken, 0));
       expect([status.UNAVAILABLE, status.CANCELLED]).toContain(after.code);
-      // Stopped: a kick does nothing, and a second drain is the first one.
+      // Stopped: with a second client a running lifecycle would open round 1 on a kick; this one does nothing.
+      slow.ms = 0;
+      expect(await store.getRound(0)).toBeUndefined();
+      await store.registerClient({ clientId: 'c-second', numExamples: 1 });
+      const eventsBefore = [...events];
       app.lifecycle.kick();
       await app.lifecycle.idle();
+      expect(events).toEqual(eventsBefore);
+      expect(await store.getRound(0)).toBeUndefined();
+      // A second drain is the first one.
       expect(await app.drain()).toBe('graceful');
     } finally {
       caller.close();
@@ -75,7 +82,7 @@ describe('aggregator drain (SIGTERM)', () => {
     );
     try {
       process.emit('SIGTERM', 'SIGTERM');
-      while (exits.length === 0) await sleep(5);
+      await waitFor(async () => exits.length > 0, 'the exit');
       expect(exits).toEqual([0]);
       expect(drains).toBe(1);
       expect(app.server.isDraining).toBe(true);

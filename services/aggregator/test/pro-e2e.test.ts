@@ -53,7 +53,8 @@ describe.each(kinds)('FedKSeed-Pro end to end (%s store)', (kind) => {
     const importance = new SeedImportance(K);
     for (let round = 1; round <= 3; round++) {
       const info = await s.app.store.getRound(round - 1);
-      if (round === 1) expect(info?.probabilities).toBeUndefined();
+      expect(info).toBeDefined();
+      if (round === 1) expect(info!.probabilities).toBeUndefined();
       else expect(bits(info!.probabilities!)).toBe(bits(importance.probabilities()));
       for (const u of uploads.filter((x) => x.round === round))
         for (const p of u.pairs) importance.observe(p.seedIndex, p.scalarGrad);
