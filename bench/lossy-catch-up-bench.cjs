@@ -167,6 +167,9 @@ async function runArm({ runSeed, allowLossy, rounds, tau, train, evalPairs, engi
     const chosen = new Set();
     while (chosen.size < CLIENTS_PER_ROUND) chosen.add(Math.floor(select.uniform() * NUM_CLIENTS));
     const uploads = [];
+    // The server's model at this round, once for both clients (a replay of every seed from w0).
+    const server = round > 0 ? serverAt(A) : undefined;
+    const moved = server ? l2diff(server, w0) : 0;
     for (const c of [...chosen].sort((a, b) => a - b)) {
       const client = clients[c];
       // Sync: the change of A since the client's version, through the wire encoding.
@@ -178,11 +181,7 @@ async function runArm({ runSeed, allowLossy, rounds, tau, train, evalPairs, engi
       const entries = decodeAccumulatedDelta(delta, K);
       applyDelta(params(client.weights), entries, LR, engine, seeds);
       client.version = round;
-      if (round > 0) {
-        const server = serverAt(A);
-        const moved = l2diff(server, w0);
-        if (moved > 0) deviations.push(l2diff(client.weights, server) / moved);
-      }
+      if (server && moved > 0) deviations.push(l2diff(client.weights, server) / moved);
       // Local training on a copy: the synced model stays at its version, as a client that restores it does.
       const local = params(client.weights.slice());
       const result = await localTrain({
