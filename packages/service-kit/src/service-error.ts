@@ -73,10 +73,6 @@ export function toGrpcStatus(e: unknown): GrpcStatus {
 /** Context of a unary call that handlers need besides the request. */
 export interface UnaryContext {
   metadata: Metadata;
-  /** The full method name, e.g. "/fedkseed.v1.AggregatorService/GetTask". */
-  path: string;
-  /** Peer address, for logs. */
-  peer: string;
 }
 
 /**
@@ -88,12 +84,12 @@ export function unaryHandler<Req, Res>(
   handler: (request: Req, context: UnaryContext) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback) => {
-    const context: UnaryContext = { metadata: call.metadata, path: call.getPath(), peer: call.getPeer() };
-    handler(call.request, context).then(
+    handler(call.request, { metadata: call.metadata }).then(
       (response) => callback(null, response),
       (e: unknown) => {
         const grpcStatus = toGrpcStatus(e);
-        const fields = { method: context.path, code: status[grpcStatus.code], err: e };
+        // The method name ("/fedkseed.v1.AggregatorService/GetTask") is looked up only for the log of a failure.
+        const fields = { method: call.getPath(), code: status[grpcStatus.code], err: e };
         if (e instanceof ApiError) logger.debug('call refused', { ...fields, reason: e.reason, err: undefined });
         else if (grpcStatus.code === status.UNAVAILABLE) logger.warn('store unavailable', fields);
         else logger.error('call failed', fields);
