@@ -36,7 +36,7 @@ export {
   type NumberRule,
   type TlsFiles,
 } from './config';
-export { RUN_ID_PATTERN, loadConfigOrExit, readServiceBaseConfig, type ServiceBaseConfig } from './service-config';
+export { loadConfigOrExit, readServiceBaseConfig, type ServiceBaseConfig } from './service-config';
 export {
   ApiError,
   isApiError,

@@ -5,9 +5,6 @@
 import { type ConfigError, isConfigError, readTlsFiles, type Env, type EnvReader, type TlsFiles } from './config';
 import type { LogLevel } from './logger';
 
-/** Run ids are used inside Redis hash tags and log fields. */
-export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
-
 export interface ServiceBaseConfig {
   /** Interface to listen on. */
   host: string;

@@ -89,5 +89,5 @@ export { fingerprintProblem } from './validate';
 export { PAIR_BYTES, UPLOAD_HEADER_BYTES, decodeUpload, encodeUpload, type UploadPayload } from './codec';
 export { InMemoryRoundStore, type InMemoryRoundStoreOptions } from './in-memory-round-store';
 export { RedisRoundStore, type RedisRoundStoreOptions } from './redis/redis-round-store';
-export { RunKeys } from './redis/keys';
+export { RUN_ID_PATTERN, RunKeys } from './redis/keys';
 export { deleteRunKeys, scanRunKeys } from './redis/delete-run-keys';

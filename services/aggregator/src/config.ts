@@ -11,11 +11,10 @@ import {
   EnvReader,
   type ClientTlsFiles,
   type Env,
-  RUN_ID_PATTERN,
   readServiceBaseConfig,
   type ServiceBaseConfig,
 } from '@fedkseed/service-kit';
-import type { ClientWeighting, RunMode } from '@fedkseed/store';
+import { RUN_ID_PATTERN, type ClientWeighting, type RunMode } from '@fedkseed/store';
 
 /** The run's fixed settings: what RunConfig tells every client, and what the store pins with initRun. */
 export interface RunSettings {

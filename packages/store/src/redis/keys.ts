@@ -19,7 +19,7 @@
  */
 
 /** Run ids become part of key names: keep them to a safe alphabet (no braces, which would break the tag). */
-const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
 export class RunKeys {
   /** `<prefix>fedkseed:{runId}:`, the start of every key of the run. */
