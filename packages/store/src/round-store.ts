@@ -15,7 +15,7 @@
  * as it was. Every method but `initRun`, `getRun`, `dump` and `close` fails RUN_NOT_INITIALIZED before
  * `initRun`.
  */
-import type { ScalarGradient } from '@fedkseed/zo';
+import type { ModelFingerprint, ScalarGradient } from '@fedkseed/zo';
 
 import type { RunConfig, RunConfigInput } from './run-config';
 
@@ -117,15 +117,13 @@ export interface AcceptUploadResult {
   numParticipants: number;
 }
 
-/** An accepted upload as the closer sees it; `{ pairs, weight }` is a @fedkseed/zo `ClientUpload`. */
-/** A model fingerprint as a client reported it (see @fedkseed/zo modelFingerprint). */
-export interface StoredFingerprint {
-  /** The projection recipe, 1 to 64 characters. */
-  scheme: string;
-  /** 1 to 16 finite projections. */
-  projections: Float64Array;
-}
+/**
+ * A model fingerprint as a client reported it (@fedkseed/zo modelFingerprint): a scheme of 1 to 64 characters
+ * and 1 to 16 finite projections (fingerprintProblem).
+ */
+export type StoredFingerprint = ModelFingerprint;
 
+/** An accepted upload as the closer sees it; `{ pairs, weight }` is a @fedkseed/zo `ClientUpload`. */
 export interface StoredUpload {
   clientId: string;
   numExamples: number;
