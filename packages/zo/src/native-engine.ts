@@ -10,7 +10,7 @@
 import * as path from 'node:path';
 
 import { assertElementOffset, assertKey } from './gaussian';
-import { assertPerturbIntoArrays, assertReplayArgs, type PerturbEngine } from './perturb-engine';
+import { assertPerturbIntoArgs, assertReplayArgs, type PerturbEngine } from './perturb-engine';
 
 /** What the compiled addon exports (native/fedkseed_perturb.cc). */
 export interface NativeBinding {
@@ -133,9 +133,7 @@ export class NativePerturbEngine implements PerturbEngine {
   }
 
   perturbInto(out: Float32Array, w: Float32Array, key: Uint32Array, elementOffset: number, scale: number): void {
-    assertPerturbIntoArrays(out, w);
-    assertKey(key);
-    assertElementOffset(elementOffset, w.length);
+    assertPerturbIntoArgs(out, w, key, elementOffset);
     const scales = this.oneScale;
     scales[0] = scale; // ToNumber, as the reference's axpy does
     this.binding.axpyInto(out, w, key[0], key[1], elementOffset, scales[0], this.threads);

@@ -8,6 +8,7 @@
  * `axpy(w, key, off, scale)` is exactly `replay(w, [key], [scale], off)`, and `perturbInto(out, w, key, off, scale)`
  * exactly copying w into out and then `axpy(out, key, off, scale)`.
  */
+import { assertElementOffset, assertKey } from './gaussian';
 
 export interface PerturbEngine {
   /** Which implementation runs: 'reference' (TypeScript) or 'native' (C++ N-API addon, SIMD, threads). */
@@ -39,8 +40,16 @@ export function assertReplayArgs(keys: readonly Uint32Array[], scales: Float64Ar
   }
 }
 
-/** perturbInto's own rules: Float32Arrays of one length, out either w itself or apart from it. */
-export function assertPerturbIntoArrays(out: Float32Array, w: Float32Array): void {
+/**
+ * perturbInto's arguments, checked alike by every engine: Float32Arrays of one length, out either w itself or
+ * apart from it, then the key and the element offset as axpy checks them.
+ */
+export function assertPerturbIntoArgs(
+  out: Float32Array,
+  w: Float32Array,
+  key: Uint32Array,
+  elementOffset: number,
+): void {
   if (!(out instanceof Float32Array)) throw new TypeError('perturbInto: out must be a Float32Array');
   if (!(w instanceof Float32Array)) throw new TypeError('perturbInto: w must be a Float32Array');
   if (out.length !== w.length)
@@ -52,4 +61,6 @@ export function assertPerturbIntoArrays(out: Float32Array, w: Float32Array): voi
     out.byteOffset < w.byteOffset + w.byteLength &&
     w.byteOffset < out.byteOffset + out.byteLength;
   if (overlap && !same) throw new RangeError('perturbInto: out must be w itself or not overlap it');
+  assertKey(key);
+  assertElementOffset(elementOffset, w.length);
 }

@@ -3,7 +3,7 @@
  * Slow (tens of millions of elements per second) but the yardstick every fast engine is tested against.
  */
 import { assertElementOffset, assertKey, gaussianRangeInto } from './gaussian';
-import { assertPerturbIntoArrays, assertReplayArgs, type PerturbEngine } from './perturb-engine';
+import { assertPerturbIntoArgs, assertReplayArgs, type PerturbEngine } from './perturb-engine';
 
 const f = Math.fround;
 const min = Math.min;
@@ -22,9 +22,7 @@ export class ReferencePerturbEngine implements PerturbEngine {
   }
 
   perturbInto(out: Float32Array, w: Float32Array, key: Uint32Array, elementOffset: number, scale: number): void {
-    assertPerturbIntoArrays(out, w);
-    assertKey(key);
-    assertElementOffset(elementOffset, w.length);
+    assertPerturbIntoArgs(out, w, key, elementOffset);
     if (out !== w) out.set(w);
     this.axpy(out, key, elementOffset, scale);
   }
