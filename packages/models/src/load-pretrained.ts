@@ -3,12 +3,12 @@
  * model.safetensors.index.json, tokenizer.json. Every tensor the architecture needs must be present with its
  * shape; F16 and BF16 are widened to float32.
  */
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import { ParameterSet, type PerturbEngine } from '@fedkseed/zo';
 
 import { CausalLM, type CausalLMOptions } from './causal-lm';
+import { readCheckpointJson } from './checkpoint-json';
 import { gpt2ParameterShapes } from './gpt2';
 import { llamaParameterShapes } from './llama';
 import { ConfigError, parseModelConfig, type ModelConfig } from './model-config';
@@ -40,35 +40,17 @@ function canonicalName(cfg: ModelConfig, name: string): string {
   return name;
 }
 
-async function readJson(file: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new CheckpointError(`cannot read (${(err as Error).message})`, file, undefined, { cause: err });
-  }
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (err) {
-    throw new CheckpointError(`invalid JSON (${(err as Error).message})`, file, undefined, { cause: err });
-  }
-}
-
 /** Where each tensor lives: one file, or the shards of an index. */
 async function locateTensors(dir: string): Promise<Map<string, { file: string; entry: TensorEntry }>> {
   const single = path.join(dir, 'model.safetensors');
   const indexFile = path.join(dir, 'model.safetensors.index.json');
-  let files: string[];
+  let files = [single];
   let weightMap: Record<string, string> | undefined;
-  try {
-    await readFile(indexFile, { flag: 'r' }).then(() => undefined);
-    const index = await readJson(indexFile);
+  const index = await readCheckpointJson(indexFile, { optional: true });
+  if (index) {
     weightMap = index.weight_map as Record<string, string>;
     if (!weightMap || typeof weightMap !== 'object') throw new CheckpointError('no "weight_map" object', indexFile);
     files = [...new Set(Object.values(weightMap))].map((f) => path.join(dir, f));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    files = [single];
   }
   const located = new Map<string, { file: string; entry: TensorEntry }>();
   for (const file of files) {
@@ -92,7 +74,7 @@ async function locateTensors(dir: string): Promise<Map<string, { file: string; e
 
 export async function loadPretrained(dir: string, opts: LoadOptions = {}): Promise<CausalLM> {
   const configFile = path.join(dir, 'config.json');
-  const rawConfig = await readJson(configFile);
+  const rawConfig = await readCheckpointJson(configFile);
   let config: ModelConfig;
   try {
     config = parseModelConfig(rawConfig);

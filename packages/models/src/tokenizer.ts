@@ -2,11 +2,11 @@
  * The model's tokenizer: `tokenizer.json` (Hugging Face tokenizers format) through @huggingface/tokenizers, with
  * `tokenizer_config.json`'s special tokens where present. Implements @fedkseed/data's TextTokenizer shape.
  */
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import type { Tokenizer as TokenizerClass } from '@huggingface/tokenizers' with { 'resolution-mode': 'import' };
 
+import { readCheckpointJson } from './checkpoint-json';
 import { CheckpointError } from './safetensors';
 
 // The package ships a CommonJS build for Node; its type declarations are ESM-only, hence the type-only import.
@@ -48,28 +48,11 @@ export class ModelTokenizer {
     fallback: { bosTokenId?: number; eosTokenId?: number } = {},
   ): Promise<ModelTokenizer | undefined> {
     const file = path.join(dir, 'tokenizer.json');
-    let json: unknown;
+    const json = await readCheckpointJson(file, { optional: true });
+    if (!json) return undefined;
+    const config = (await readCheckpointJson(path.join(dir, 'tokenizer_config.json'), { optional: true })) ?? {};
     try {
-      json = JSON.parse(await readFile(file, 'utf8'));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new CheckpointError(`cannot read tokenizer (${(err as Error).message})`, file, undefined, { cause: err });
-    }
-    let config: Record<string, unknown> = {};
-    try {
-      config = JSON.parse(await readFile(path.join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new CheckpointError(
-          `cannot read (${(err as Error).message})`,
-          path.join(dir, 'tokenizer_config.json'),
-          undefined,
-          { cause: err },
-        );
-      }
-    }
-    try {
-      return new ModelTokenizer(new Tokenizer(json as object, config), config, fallback);
+      return new ModelTokenizer(new Tokenizer(json, config), config, fallback);
     } catch (err) {
       throw new CheckpointError(`unsupported tokenizer (${(err as Error).message})`, file, undefined, { cause: err });
     }
