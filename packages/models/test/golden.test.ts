@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { ReferencePerturbEngine } from '@fedkseed/zo';
 
 import { crossEntropy, loadPretrained, selectBackend } from '../src';
+import { maxAbsDiff } from './max-abs-diff';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const MODELS = ['llama-gqa', 'llama-tied-f16', 'qwen2-bf16', 'mistral-window', 'gpt2', 'llama-sharded'];
@@ -29,13 +30,6 @@ async function golden(model: string): Promise<{ g: Golden; logits: Float32Array 
   const g = JSON.parse(await readFile(path.join(FIXTURES, model, 'golden.json'), 'utf8')) as Golden;
   const buf = await readFile(path.join(FIXTURES, model, g.logits_file));
   return { g, logits: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) };
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 describe.each(['wasm', 'cpu'] as const)('golden checkpoints on %s', (backend) => {

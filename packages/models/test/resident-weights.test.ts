@@ -13,6 +13,7 @@ import { CandidateSeeds, ReferencePerturbEngine, applyDelta, zoStepPerturbed } f
 
 import { createRandomModel, loadPretrained, selectBackend } from '../src';
 
+import { maxAbsDiff } from './max-abs-diff';
 import { TINY_GPT2 as GPT2, TINY_QWEN2 as LLAMA } from './tiny-configs';
 
 const engine = new ReferencePerturbEngine();
@@ -27,13 +28,6 @@ const batch = {
     [-100, -100, 9, 7, 9, 3],
   ],
 };
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describe.each(['cpu', 'wasm'] as const)('resident weights on %s', (backend) => {
   beforeAll(async () => {

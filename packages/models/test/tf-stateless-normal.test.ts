@@ -7,6 +7,7 @@ import { CandidateSeeds, ReferencePerturbEngine, fillGaussian, zoStepPerturbed }
 
 import { createRandomModel, selectBackend, tfStatelessNormalGenerator } from '../src';
 
+import { maxAbsDiff } from './max-abs-diff';
 import { TINY_LLAMA as LLAMA } from './tiny-configs';
 
 /** The best tensorflow backend that loads here, or why none does (not installed, or installed without its binding). */
@@ -51,9 +52,7 @@ suite(title, () => {
     z.dispose();
     const want = new Float32Array(got.length);
     fillGaussian(want, seeds.key(seedIndex), elementOffset);
-    let worst = 0;
-    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
-    expect(worst).toBeLessThanOrEqual(4e-6);
+    expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(4e-6);
   });
 
   it('runs a resident model by default and agrees with the host placement on a ZO step', async () => {
@@ -66,11 +65,7 @@ suite(title, () => {
     const r = await zoStepPerturbed(resident.updateTarget(), (p) => resident.loss(batch, p), opts);
     const h = await zoStepPerturbed(host.updateTarget(), (p) => host.loss(batch, p), opts);
     expect(Math.abs(r.scalarGrad - h.scalarGrad)).toBeLessThan(1e-2 * Math.abs(h.scalarGrad) + 1e-3);
-    const a = (await resident.readParameters()).flatten();
-    const b = host.parameters().flatten();
-    let worst = 0;
-    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    expect(worst).toBeLessThan(1e-4);
+    expect(maxAbsDiff((await resident.readParameters()).flatten(), host.parameters().flatten())).toBeLessThan(1e-4);
     resident.dispose();
   });
 });
