@@ -7,39 +7,11 @@
 import { InMemoryRoundStore, type RoundStore } from '@fedkseed/store';
 import { RoundStatus, RunStatus, SeedSampling, TaskStatus, type SubmitScalarGradientsRequest } from '@fedkseed/proto';
 import { status } from '@grpc/grpc-js';
-import { aggregateRound } from '@fedkseed/zo';
 
 import { AggregatorCaller, SKIP_REDIS, bits, failure, rng, startApp, testEnv, waitFor, useAppFixture } from './harness';
-import { SimClient, type RecordedUpload } from './sim-client';
+import { SimClient, expectedAccumulated, runToCompletion, type RecordedUpload } from './sim-client';
 
 const K = 64;
-
-/** A after applying every round's uploads with aggregateRound, in the store's order (client id). */
-function expectedAccumulated(uploads: readonly RecordedUpload[], numRounds: number): Float64Array {
-  let accumulated: Float64Array = new Float64Array(K);
-  for (let round = 1; round <= numRounds; round++) {
-    const of = uploads
-      .filter((u) => u.round === round)
-      .sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0))
-      .map((u) => ({ pairs: u.pairs, weight: u.numExamples }));
-    accumulated = aggregateRound(accumulated, of).accumulated;
-  }
-  return accumulated;
-}
-
-/** Polls every client until all are DONE. */
-async function runToCompletion(callers: AggregatorCaller[], clients: SimClient[], uploads: RecordedUpload[]) {
-  const random = rng(7);
-  await waitFor(
-    async () => {
-      for (const [i, client] of clients.entries())
-        if (!client.done) await client.step(callers[i % callers.length], random, uploads);
-      return clients.every((c) => c.done);
-    },
-    'every client to be done',
-    30_000,
-  );
-}
 
 type StoreKind = 'in-memory' | 'redis';
 
@@ -76,7 +48,7 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
       const clients: SimClient[] = [];
       for (const n of [12, 40, 7, 25, 3, 60]) clients.push(await SimClient.join(caller, n));
       const uploads: RecordedUpload[] = [];
-      await runToCompletion([caller], clients, uploads);
+      await runToCompletion([caller], clients, uploads, 7);
 
       const state = await caller.runState(clients[0].token);
       expect(state.runStatus).toBe(RunStatus.RUN_STATUS_FINISHED);
@@ -94,7 +66,7 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
       expect(new Set(uploads.map((u) => u.round))).toEqual(new Set([1, 2, 3, 4]));
       // Rounds 2..4 select 3 of the 6 clients (m = 0.5), and each selected one uploads once.
       for (let round = 2; round <= 4; round++) expect(uploads.filter((u) => u.round === round)).toHaveLength(3);
-      const expected = expectedAccumulated(uploads, 4);
+      const expected = expectedAccumulated(uploads, 4, K);
       expect(bits(state.accumulated)).toBe(bits(expected));
       expect(state.accumulated.some((v) => v !== 0)).toBe(true);
 
@@ -166,6 +138,7 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
         { round: 1, clientId: b.clientId, numExamples: 30, pairs: uploadB.scalarGradients },
       ],
       1,
+      K,
     );
     expect(bits(state.accumulated)).toBe(bits(expected));
     // A repeat after the round closed is still a duplicate, not an error.

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { TaskStatus } from '@fedkseed/proto';
 import { silentLogger } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
-import { SeedImportance, aggregateRound } from '@fedkseed/zo';
+import { SeedImportance } from '@fedkseed/zo';
 
 import {
   loadConfig as loadSeedConfig,
@@ -18,7 +18,7 @@ import {
   type SeedProbabilityApp,
 } from '@fedkseed/seed-probability';
 import { AggregatorCaller, SKIP_REDIS, bits, failure, rng, startApp, testEnv, waitFor, useAppFixture } from './harness';
-import { SimClient, type RecordedUpload } from './sim-client';
+import { SimClient, expectedAccumulated, runToCompletion, type RecordedUpload } from './sim-client';
 
 const K = 64;
 const kinds = SKIP_REDIS ? ['in-memory'] : ['redis', 'in-memory'];
@@ -39,15 +39,7 @@ describe.each(kinds)('FedKSeed-Pro end to end (%s store)', (kind) => {
     const clients: SimClient[] = [];
     for (const n of [4, 8, 15, 16]) clients.push(await SimClient.join(caller, n));
     const uploads: RecordedUpload[] = [];
-    const random = rng(99);
-    await waitFor(
-      async () => {
-        for (const c of clients) if (!c.done) await c.step(caller, random, uploads);
-        return clients.every((c) => c.done);
-      },
-      'the Pro run to finish',
-      30_000,
-    );
+    await runToCompletion([caller], clients, uploads, 99);
 
     // Round r's stored probabilities come from the pairs of rounds 1 .. r-1 (uniform for round 1).
     const importance = new SeedImportance(K);
@@ -59,14 +51,7 @@ describe.each(kinds)('FedKSeed-Pro end to end (%s store)', (kind) => {
       for (const u of uploads.filter((x) => x.round === round))
         for (const p of u.pairs) importance.observe(p.seedIndex, p.scalarGrad);
     }
-    let expected: Float64Array = new Float64Array(K);
-    for (let round = 1; round <= 3; round++) {
-      const of = uploads
-        .filter((u) => u.round === round)
-        .sort((a, b) => (a.clientId < b.clientId ? -1 : 1))
-        .map((u) => ({ pairs: u.pairs, weight: u.numExamples }));
-      expected = aggregateRound(expected, of).accumulated;
-    }
+    const expected = expectedAccumulated(uploads, 3, K);
     expect(bits((await caller.runState(clients[0].token)).accumulated)).toBe(bits(expected));
     return { s, caller, clients, uploads, importance };
   }

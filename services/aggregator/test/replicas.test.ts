@@ -21,7 +21,7 @@ import {
   waitFor,
   useAppFixture,
 } from './harness';
-import { SimClient, type RecordedUpload } from './sim-client';
+import { SimClient, expectedAccumulated, runToCompletion, type RecordedUpload } from './sim-client';
 
 const K = 64;
 
@@ -105,30 +105,14 @@ describeRedis('aggregator replicas on one Redis run', () => {
     for (const n of [5, 9, 13, 17, 21, 25, 29, 33])
       clients.push(await SimClient.join(clients.length % 2 ? two.caller : one.caller, n));
     const uploads: RecordedUpload[] = [];
-    const random = rng(21);
-    await waitFor(
-      async () => {
-        for (const [i, c] of clients.entries())
-          if (!c.done) await c.step(i % 2 ? one.caller : two.caller, random, uploads);
-        return clients.every((c) => c.done);
-      },
-      'the run to finish',
-      30_000,
-    );
+    await runToCompletion([two.caller, one.caller], clients, uploads, 21);
     const events = [...one.events, ...two.events];
     for (let round = 0; round < 4; round++) {
       expect(events.filter((e) => e.type === 'opened' && e.round === round)).toHaveLength(1);
       expect(events.filter((e) => e.type === 'closed' && e.round === round)).toHaveLength(1);
     }
-    let expected: Float64Array = new Float64Array(K);
-    for (let round = 1; round <= 4; round++) {
-      const of = uploads
-        .filter((u) => u.round === round)
-        .sort((a, b) => (a.clientId < b.clientId ? -1 : 1))
-        .map((u) => ({ pairs: u.pairs, weight: u.numExamples }));
-      expect(of).toHaveLength(4);
-      expected = aggregateRound(expected, of).accumulated;
-    }
+    for (let round = 1; round <= 4; round++) expect(uploads.filter((u) => u.round === round)).toHaveLength(4);
+    const expected = expectedAccumulated(uploads, 4, K);
     const state = await one.caller.runState(clients[0].token);
     expect(state.runStatus).toBe(RunStatus.RUN_STATUS_FINISHED);
     expect(bits(state.accumulated)).toBe(bits(expected));

@@ -10,9 +10,9 @@ import {
   type GetTaskResponse,
   type SubmitScalarGradientsRequest,
 } from '@fedkseed/proto';
-import { SeedSampler, type ScalarGradient } from '@fedkseed/zo';
+import { SeedSampler, aggregateRound, type ScalarGradient } from '@fedkseed/zo';
 
-import type { AggregatorCaller } from './harness';
+import { rng, waitFor, type AggregatorCaller } from './harness';
 
 export interface RecordedUpload {
   /** API round. */
@@ -122,4 +122,36 @@ export class SimClient {
     });
     return task.status;
   }
+}
+
+/** A after every round's recorded uploads, applied with aggregateRound in the store's order (client id). */
+export function expectedAccumulated(uploads: readonly RecordedUpload[], numRounds: number, k: number): Float64Array {
+  let accumulated: Float64Array = new Float64Array(k);
+  for (let round = 1; round <= numRounds; round++) {
+    const of = uploads
+      .filter((u) => u.round === round)
+      .sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0))
+      .map((u) => ({ pairs: u.pairs, weight: u.numExamples }));
+    accumulated = aggregateRound(accumulated, of).accumulated;
+  }
+  return accumulated;
+}
+
+/** Steps every client (client i through callers[i % callers.length]) until all are DONE. */
+export async function runToCompletion(
+  callers: readonly AggregatorCaller[],
+  clients: readonly SimClient[],
+  uploads: RecordedUpload[],
+  seed: number,
+): Promise<void> {
+  const random = rng(seed);
+  await waitFor(
+    async () => {
+      for (const [i, client] of clients.entries())
+        if (!client.done) await client.step(callers[i % callers.length], random, uploads);
+      return clients.every((c) => c.done);
+    },
+    'every client to be done',
+    30_000,
+  );
 }
