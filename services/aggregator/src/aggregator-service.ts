@@ -139,8 +139,15 @@ export class AggregatorService {
   }
 
   async getTask(request: GetTaskRequest, metadata: Metadata): Promise<GetTaskResponse> {
-    const client = await this.authenticateClient(metadata);
-    const since = await this.deltasSince(request.modelVersion);
+    const clientId = this.auth.authenticateClient(metadata);
+    // Both reads at once (one pipelined round trip); an unknown client is still the error reported first.
+    const [registered, changes] = await Promise.allSettled([
+      this.requireClient(clientId),
+      this.deltasSince(request.modelVersion),
+    ]);
+    if (registered.status === 'rejected') throw registered.reason;
+    if (changes.status === 'rejected') throw changes.reason;
+    const since = changes.value;
     const version = since.toVersion;
     if (this.options.lifecycle.isFinished(version)) {
       return GetTaskResponse.fromPartial({
@@ -162,8 +169,8 @@ export class AggregatorService {
     if (!info || info.status !== 'collecting' || now > info.deadlineMs) return wait(this.rounds.taskRetryAfterMs);
     // Not selected: nothing changes for this client before the round ends.
     const [selected, uploaded] = await Promise.all([
-      this.store.isParticipant(info.round, client.clientId),
-      this.store.hasUpload(info.round, client.clientId),
+      this.store.isParticipant(info.round, clientId),
+      this.store.hasUpload(info.round, clientId),
     ]);
     if (!selected) return wait(Math.min(info.deadlineMs - now + 1, 60_000));
     if (uploaded) return wait(this.rounds.taskRetryAfterMs);
@@ -177,7 +184,7 @@ export class AggregatorService {
       localSteps: this.run.numLocalSteps,
       eps: this.run.zoEps,
       lr: this.run.zoLr,
-      seedDistribution: seedDistributionFor(this.run, seeds, client.clientId),
+      seedDistribution: seedDistributionFor(this.run, seeds, clientId),
       catchUp: catchUpDelta(since, this.run),
       fingerprint: await this.fingerprints.forVersion(version),
     });
@@ -284,10 +291,6 @@ export class AggregatorService {
         : RunStatus.RUN_STATUS_RUNNING,
       fingerprint: await this.fingerprints.forVersion(version),
     };
-  }
-
-  private async authenticateClient(metadata: Metadata): Promise<ClientRecord> {
-    return this.requireClient(this.auth.authenticateClient(metadata));
   }
 
   private async requireClient(clientId: string): Promise<ClientRecord> {
