@@ -166,10 +166,12 @@ export class RoundLifecycle {
     if (upload.numUploads >= quorumCount(upload.numParticipants, this.rounds.quorumFraction)) this.kick();
   }
 
-  /** Called by the service after a registration: a round waiting for clients may now open. Passes coalesce,
-   *  so a burst of registrations costs one or two passes (two reads each while a round is open). */
+  /**
+   * Called by the service after a registration: a round waiting for clients may now open. Nothing to do
+   * otherwise (another replica's waiting lifecycle sees the client at its next poll).
+   */
   onClientRegistered(): void {
-    this.kick();
+    if (this.waitingForClients) this.kick();
   }
 
   /** Whether the run has opened and closed all its rounds at `version`. */
@@ -248,18 +250,20 @@ export class RoundLifecycle {
 
   /** Opens round `version` unless there are too few clients; 'raced' when another replica opened it. */
   private async openRound(version: number): Promise<'opened' | 'waiting' | 'raced'> {
-    const clientIds = await this.store.listClientIds();
-    if (clientIds.length < this.rounds.minClientsPerRound) {
+    // Counted first: the (sorted) id list is read only when the round opens.
+    const registered = await this.store.countClients();
+    if (registered < this.rounds.minClientsPerRound) {
       if (!this.waitingForClients)
         this.logger.info('waiting for clients', {
           round: apiRound(version),
-          registered: clientIds.length,
+          registered,
           needed: this.rounds.minClientsPerRound,
         });
       this.waitingForClients = true;
       return 'waiting';
     }
     this.waitingForClients = false;
+    const clientIds = await this.store.listClientIds();
     let probabilities: Float64Array | undefined;
     if (this.run.mode === 'fedkseed-pro') {
       // Repeats the previous round's report unless this replica made it: its closer may have died between
