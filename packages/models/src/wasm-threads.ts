@@ -7,7 +7,7 @@
  * right after:
  * 1. The pthread workers are started from `blob:` URLs, which Node's worker_threads refuse. Blobs created during
  *    the initialization are recorded, and `URL.createObjectURL` hands out a file path instead: the worker script
- *    and the module script are written to a private temporary folder.
+ *    and the module script are written to a private temporary folder, deleted once the start is over.
  * 2. The worker loads the module script from a Blob posted to it; its script is rewritten to load the file.
  *    The module script is a function cut out of the package's bundle, so the bundle's own imports (fs, path,
  *    perf_hooks, os) are declared in front of it.
@@ -121,7 +121,7 @@ function threadsInUse(): number {
   const pool = (tf.backend() as unknown as { wasm: WasmModule }).wasm.PThread;
   for (const w of pool?.runningWorkers ?? []) w.unref();
   // The module pre-starts 8 workers (a V8 isolate each, ~10 MB) whatever the pool uses; its pool is made once,
-  // at initialization, so the idle ones are let go (a later thread would start a new worker from the files).
+  // at initialization, so the idle ones are let go.
   for (const w of pool?.unusedWorkers.splice(0) ?? []) {
     w.unref();
     void w.terminate();
@@ -130,8 +130,8 @@ function threadsInUse(): number {
 }
 
 async function setBackendWithThreadShims(threads: number): Promise<boolean> {
+  // Every worker reads both scripts during the start; the folder goes when the start is over.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fedkseed-tfjs-wasm-'));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   const moduleScript = path.join(dir, 'module.js');
   const workerScript = path.join(dir, 'worker.js');
   const texts = new WeakMap<Blob, string>();
@@ -173,6 +173,7 @@ async function setBackendWithThreadShims(threads: number): Promise<boolean> {
     }
     return started;
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
     watch.stop();
     globalThis.Blob = OriginalBlob;
     URL.createObjectURL = originalCreateObjectURL;
