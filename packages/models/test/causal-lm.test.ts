@@ -1,12 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-
 import { CandidateSeeds, ReferencePerturbEngine, zoStepPerturbed } from '@fedkseed/zo';
 
 import { argmax, createRandomModel, loadPretrained, selectBackend } from '../src';
 
 import { TINY_GPT2 as GPT2, TINY_QWEN2 as LLAMA } from './tiny-configs';
+import { tempDir } from './temp-dir';
 
 const engine = new ReferencePerturbEngine();
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -72,7 +69,7 @@ describe.each(['cpu', 'wasm'] as const)('CausalLM on %s', (backend) => {
 
     it('saves and loads back bit-exactly', async () => {
       const model = createRandomModel(config, 6, { engine });
-      const dir = await mkdtemp(path.join(tmpdir(), 'fedkseed-model-'));
+      const dir = await tempDir('fedkseed-model-');
       await model.save(dir);
       const loaded = await loadPretrained(dir, { engine });
       expect(loaded.config).toEqual({ ...config, bosTokenId: undefined, eosTokenId: undefined });

@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import { ReferencePerturbEngine } from '@fedkseed/zo';
@@ -12,6 +11,8 @@ import {
   selectBackend,
   type ModelConfig,
 } from '../src';
+
+import { tempDir } from './temp-dir';
 
 const CONFIG: ModelConfig = {
   family: 'llama',
@@ -31,7 +32,7 @@ const CONFIG: ModelConfig = {
 };
 
 async function savedModel(): Promise<{ dir: string; file: string }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'fedkseed-bad-'));
+  const dir = await tempDir('fedkseed-bad-');
   await createRandomModel(CONFIG, 1, { engine: new ReferencePerturbEngine() }).save(dir);
   return { dir, file: path.join(dir, 'model.safetensors') };
 }

@@ -3,14 +3,14 @@
  * GPT-2 forward passes from their published equations in torch (float64), writes tiny random checkpoints in
  * Hugging Face layout (F32, F16, BF16, sharded) and golden logits, losses and greedy generations.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import { ReferencePerturbEngine } from '@fedkseed/zo';
 
 import { crossEntropy, loadPretrained, selectBackend } from '../src';
 import { maxAbsDiff } from './max-abs-diff';
+import { tempDir } from './temp-dir';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const MODELS = ['llama-gqa', 'llama-tied-f16', 'qwen2-bf16', 'mistral-window', 'gpt2', 'llama-sharded'];
@@ -58,7 +58,7 @@ describe('checkpoint round trip', () => {
     '%s: load, save, load again is bit-exact and keeps the tokenizer',
     async (name) => {
       const first = await loadPretrained(path.join(FIXTURES, name), { engine });
-      const dir = await mkdtemp(path.join(tmpdir(), 'fedkseed-roundtrip-'));
+      const dir = await tempDir('fedkseed-roundtrip-');
       await first.save(dir);
       const second = await loadPretrained(dir, { engine });
       const a = first.parameters();

@@ -4,9 +4,6 @@
  * same ZO step and the same model pull. Here z comes from the host generator (the tensorflow backends use
  * TensorFlow's own op instead: tf-stateless-normal.test.ts), so everything but that op runs on wasm and cpu.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
 import { CandidateSeeds, ReferencePerturbEngine, applyDelta, zoStepPerturbed } from '@fedkseed/zo';
@@ -14,6 +11,7 @@ import { CandidateSeeds, ReferencePerturbEngine, applyDelta, zoStepPerturbed } f
 import { createRandomModel, loadPretrained, selectBackend } from '../src';
 
 import { maxAbsDiff } from './max-abs-diff';
+import { tempDir } from './temp-dir';
 import { TINY_GPT2 as GPT2, TINY_QWEN2 as LLAMA } from './tiny-configs';
 
 const engine = new ReferencePerturbEngine();
@@ -138,7 +136,7 @@ describe.each(['cpu', 'wasm'] as const)('resident weights on %s', (backend) => {
         eps: 1e-3,
         lr: 0.05,
       });
-      const dir = await mkdtemp(path.join(tmpdir(), 'fedkseed-resident-'));
+      const dir = await tempDir('fedkseed-resident-');
       await resident.save(dir);
       const saved = (await resident.readParameters()).flatten();
       const asHost = await loadPretrained(dir, { engine });

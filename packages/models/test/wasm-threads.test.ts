@@ -33,15 +33,19 @@ describe('wasm backend threads', () => {
       expect(() => wasmThreadsFromEnv(bad)).toThrow(/FEDKSEED_WASM_THREADS/);
   });
 
+  // The single-threaded child, the reference of both comparisons below.
+  let one: ReturnType<typeof runChild>;
+  beforeAll(() => {
+    one = runChild('1');
+  }, 120_000);
+
   it('gives the products of the single-threaded build, bit for bit, and lets the process exit', () => {
-    const one = runChild('1');
     const two = runChild('2');
     expect(one.threads).toBe(1);
     expect(two).toEqual({ threads: 2, sha256: one.sha256 });
   }, 120_000);
 
   it('falls back to one thread, saying why, when a pool worker ends during the start', () => {
-    const one = runChild('1');
     const broken = runChild('2', '--empty-worker-script');
     expect(broken).toEqual({
       threads: 1,
