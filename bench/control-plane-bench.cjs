@@ -25,13 +25,10 @@ const fs = require('node:fs');
 const http2 = require('node:http2');
 const os = require('node:os');
 const net = require('node:net');
-const path = require('node:path');
 const { fork } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 
-const ROOT = path.resolve(__dirname, '..');
-const AGG_DIST = path.join(ROOT, 'services/aggregator/dist');
 const { credentials } = require('@grpc/grpc-js');
 const proto = require('@fedkseed/proto');
 const { SeededRandom } = require('@fedkseed/zo');
@@ -316,8 +313,7 @@ class Bench {
     this.admin = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     this.runIds = [];
     this.store = require('@fedkseed/store');
-    this.app = require(path.join(AGG_DIST, 'aggregator-app.js'));
-    this.config = require(path.join(AGG_DIST, 'config.js'));
+    this.aggregator = require('@fedkseed/aggregator');
     this.kit = require('@fedkseed/service-kit');
     this.connections = [];
     this.childCpuS = 0;
@@ -372,7 +368,7 @@ class Bench {
       };
     }
     const events = [];
-    const config = this.config.loadConfig({
+    const config = this.aggregator.loadConfig({
       RUN_ID: runId,
       RUN_SEED: '0x5eed',
       FEDKSEED_TOKEN_SECRET: TOKEN_SECRET,
@@ -390,7 +386,7 @@ class Bench {
       DRAIN_GRACE_MS: '2000',
       ...env,
     });
-    const app = await this.app.startAggregatorApp(config, {
+    const app = await this.aggregator.startAggregatorApp(config, {
       store,
       logger: this.kit.silentLogger('aggregator'),
       onEvent: (e) => events.push({ ...e, t: nowMs() }),

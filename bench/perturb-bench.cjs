@@ -19,7 +19,6 @@ const { otherLoad, readCpuTicks } = require('./lib/cpu-load.cjs');
 const { fmtRatio, fmtS, table } = require('./lib/text-table.cjs');
 
 const ROOT = path.resolve(__dirname, '..');
-const DIST = path.join(ROOT, 'packages', 'zo', 'dist');
 const TORCH_SCRIPT = path.join(__dirname, 'reference', 'torch_perturb.py');
 const M = 1024 * 1024;
 
@@ -83,31 +82,18 @@ const MAX_FULL_REPLAY_S = 30;
 // ---------------------------------------------------------------------------------------------- engines
 
 function loadZo() {
-  if (!fs.existsSync(DIST)) {
-    console.error(`packages/zo/dist not found: build first with \`npx tsc -b\` at the repo root.`);
+  let zo;
+  try {
+    zo = require('@fedkseed/zo');
+  } catch {
+    console.error('@fedkseed/zo is not built: build first with `npm run build` at the repo root.');
     process.exit(2);
   }
-  const tryRequire = (file) => {
-    const p = path.join(DIST, file);
-    return fs.existsSync(p) ? require(p) : null;
-  };
-  const index = tryRequire('index.js');
-  const seedKey = (index && index.seedKey) || tryRequire('seed-key.js').seedKey;
-  const ReferencePerturbEngine =
-    (index && index.ReferencePerturbEngine) || tryRequire('reference-engine.js').ReferencePerturbEngine;
-  const cpe = index && index.createPerturbEngine ? index : tryRequire('create-perturb-engine.js');
+  const { seedKey, createPerturbEngine } = zo;
   const notes = [];
-  let reference;
-  let fast;
   let fallbackMessage = null;
-  if (cpe && cpe.createPerturbEngine) {
-    reference = cpe.createPerturbEngine('reference');
-    fast = cpe.createPerturbEngine('fast', { onFallback: (m) => (fallbackMessage = m) });
-  } else {
-    reference = new ReferencePerturbEngine();
-    fast = new ReferencePerturbEngine();
-    notes.push('createPerturbEngine is not in packages/zo/dist yet: the "fast" column is the reference engine.');
-  }
+  const reference = createPerturbEngine('reference');
+  const fast = createPerturbEngine('fast', { onFallback: (m) => (fallbackMessage = m) });
   if (fast.implementation !== 'native') {
     notes.push(
       `the "fast" engine fell back to implementation '${fast.implementation}'` +
@@ -115,7 +101,7 @@ function loadZo() {
         ': the fast column measures the reference engine, not the native addon.',
     );
   }
-  return { seedKey, reference, fast, notes, loadedFrom: index ? 'packages/zo/dist/index.js' : 'packages/zo/dist/*.js' };
+  return { seedKey, reference, fast, notes, loadedFrom: path.relative(ROOT, require.resolve('@fedkseed/zo')) };
 }
 
 // ---------------------------------------------------------------------------------------------- timing

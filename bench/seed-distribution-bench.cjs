@@ -16,8 +16,7 @@ const { deleteRunKeys, InMemoryRoundStore, RedisRoundStore, RunKeys } = require(
 const { SeedImportance } = require('@fedkseed/zo');
 const { Redis } = require('ioredis');
 
-const { loadConfig } = require('../services/seed-probability/dist/config');
-const { startSeedProbabilityApp } = require('../services/seed-probability/dist/seed-probability-app');
+const { loadConfig, startSeedProbabilityApp } = require('@fedkseed/seed-probability');
 
 const K = 4096;
 

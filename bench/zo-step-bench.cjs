@@ -22,8 +22,6 @@ const { otherLoad, readCpuTicks } = require('./lib/cpu-load.cjs');
 const { fmtRatio, fmtS, table } = require('./lib/text-table.cjs');
 
 const ROOT = path.resolve(__dirname, '..');
-const MODELS_DIST = path.join(ROOT, 'packages', 'models', 'dist');
-const ZO_DIST = path.join(ROOT, 'packages', 'zo', 'dist');
 const TORCH_SCRIPT = path.join(__dirname, 'reference', 'torch_zo_step.py');
 const OUT_DIR = path.join(__dirname, 'out');
 const MiB = 1024 * 1024;
@@ -125,14 +123,16 @@ const MEMORY_STEPS = 3;
 // ---------------------------------------------------------------------------------------------- loading
 
 function loadPackages() {
-  for (const d of [MODELS_DIST, ZO_DIST]) {
-    if (!fs.existsSync(path.join(d, 'index.js'))) {
-      console.error(`${path.relative(ROOT, d)}/index.js not found: build first with \`npx tsc -b\` at the repo root.`);
+  for (const name of ['@fedkseed/models', '@fedkseed/zo']) {
+    try {
+      require.resolve(name);
+    } catch {
+      console.error(`${name} is not built: build first with \`npm run build\` at the repo root.`);
       process.exit(2);
     }
   }
-  const models = require(MODELS_DIST);
-  const zo = require(ZO_DIST);
+  const models = require('@fedkseed/models');
+  const zo = require('@fedkseed/zo');
   // The same tfjs instances the models package uses.
   const tf = require(require.resolve('@tensorflow/tfjs-core', { paths: [path.join(ROOT, 'packages', 'models')] }));
   let tfWasm = null;

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * Composition root of the seed-probability service: read the environment (README.md), start, drain on
  * SIGTERM.
