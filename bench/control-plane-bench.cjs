@@ -314,7 +314,7 @@ class Bench {
     this.runIds = [];
     this.store = require('@fedkseed/store');
     this.aggregator = require('@fedkseed/aggregator');
-    this.kit = require('@fedkseed/service-kit');
+    this.kit = require('@fedkseed/process-kit');
     this.connections = [];
     this.childCpuS = 0;
   }

@@ -11,7 +11,7 @@ const { randomBytes } = require('node:crypto');
 
 const { Metadata, credentials } = require('@grpc/grpc-js');
 const { SeedProbabilityServiceClient } = require('@fedkseed/proto');
-const { silentLogger } = require('@fedkseed/service-kit');
+const { silentLogger } = require('@fedkseed/process-kit');
 const { deleteRunKeys, InMemoryRoundStore, RedisRoundStore, RunKeys } = require('@fedkseed/store');
 const { SeedImportance } = require('@fedkseed/zo');
 const { Redis } = require('ioredis');

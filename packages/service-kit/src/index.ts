@@ -1,13 +1,15 @@
 /**
- * @fedkseed/service-kit: what every fedkseed service shares, so that each `src/main.ts` stays a short
- * composition root: a JSON logger with fixed keys, `EnvReader`/`ConfigError` for a `loadConfig(env)` that
- * reports every problem at once, a gRPC server with health and graceful drain, and the one mapping from
- * typed `ApiError`s to gRPC status codes plus the `x-fedkseed-error-detail-bin` trailer.
+ * @fedkseed/service-kit: the gRPC plumbing every fedkseed service shares, so that each `src/main.ts` stays a
+ * short composition root: a gRPC server with health and graceful drain, the settings every service reads the
+ * same way, and the one mapping from typed `ApiError`s to gRPC status codes plus the
+ * `x-fedkseed-error-detail-bin` trailer. Logging, config validation and shutdown on signals, which processes
+ * without gRPC need too, are `@fedkseed/process-kit`.
  *
  * @example
  * ```ts
  * import { ErrorReason } from '@fedkseed/proto';
- * import { ApiError, EnvReader, Logger, onShutdownSignals, startGrpcServer, unaryHandler } from '@fedkseed/service-kit';
+ * import { EnvReader, Logger, onShutdownSignals } from '@fedkseed/process-kit';
+ * import { ApiError, startGrpcServer, unaryHandler } from '@fedkseed/service-kit';
  *
  * const env = new EnvReader(process.env);
  * const port = env.port('PORT', { default: 50051 });
@@ -26,17 +28,7 @@
  * onShutdownSignals(() => server.drain({ graceMs: 10_000 }), { logger });
  * ```
  */
-export { Logger, silentLogger, LOG_LEVELS, type LogContext, type LogLevel, type LoggerOptions } from './logger';
-export {
-  ConfigError,
-  EnvReader,
-  isConfigError,
-  readTlsFiles,
-  type Env,
-  type NumberRule,
-  type TlsFiles,
-} from './config';
-export { loadConfigOrExit, readServiceBaseConfig, type ServiceBaseConfig } from './service-config';
+export { readServiceBaseConfig, type ServiceBaseConfig } from './service-config';
 export {
   ApiError,
   isApiError,
@@ -64,13 +56,11 @@ export {
 export {
   RunningGrpcServer,
   channelCredentials,
-  onShutdownSignals,
   serverCredentials,
   startGrpcServer,
   type ClientTlsFiles,
   type DrainOptions,
   type DrainOutcome,
   type GrpcServiceRegistration,
-  type ShutdownSignalOptions,
   type StartGrpcServerOptions,
 } from './grpc-server';

@@ -1,9 +1,7 @@
 /**
- * The settings every fedkseed service reads the same way (listen address, TLS, logging, drain, Redis), and the
- * composition roots' config step: load, or print every problem and exit 2.
+ * The settings every fedkseed gRPC service reads the same way (listen address, TLS, logging, drain, Redis).
  */
-import { type ConfigError, isConfigError, readTlsFiles, type Env, type EnvReader, type TlsFiles } from './config';
-import type { LogLevel } from './logger';
+import { readTlsFiles, type EnvReader, type LogLevel, type TlsFiles } from '@fedkseed/process-kit';
 
 export interface ServiceBaseConfig {
   /** Interface to listen on. */
@@ -32,15 +30,4 @@ export function readServiceBaseConfig(e: EnvReader, defaultPort: number): Servic
   if (tls) base.tls = tls;
   if (redisUrl !== undefined) base.redisUrl = redisUrl;
   return base;
-}
-
-/** `load(env)`, or, on a ConfigError, every problem on stderr and exit code 2. */
-export function loadConfigOrExit<C>(service: string, load: (env: Env) => C, env: Env = process.env): C {
-  try {
-    return load(env);
-  } catch (e) {
-    if (!isConfigError(e)) throw e;
-    process.stderr.write(`${service}: ${(e as ConfigError).message}\n`);
-    process.exit(2);
-  }
 }

@@ -7,7 +7,7 @@
 import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type StatusObject } from '@grpc/grpc-js';
 import { ERROR_REASON_STATUS, ErrorReason, errorDetailMetadata } from '@fedkseed/proto';
 
-import type { Logger } from './logger';
+import type { Logger } from '@fedkseed/process-kit';
 
 export type ErrorMetadata = Readonly<Record<string, string | number | bigint>>;
 

@@ -13,6 +13,7 @@ import {
   type ServiceDefinition,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { silentLogger } from '@fedkseed/process-kit';
 import { ErrorReason, readErrorDetail } from '@fedkseed/proto';
 
 import {
@@ -20,7 +21,6 @@ import {
   HealthClient,
   ServingStatus,
   channelCredentials,
-  silentLogger,
   startGrpcServer,
   unaryHandler,
   type RunningGrpcServer,

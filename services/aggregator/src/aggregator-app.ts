@@ -4,13 +4,8 @@
  * and call `drain()` as SIGTERM would.
  */
 import { AggregatorServiceService, SERVICE_NAMES, SeedProbabilityServiceClient } from '@fedkseed/proto';
-import {
-  Logger,
-  channelCredentials,
-  startGrpcServer,
-  type DrainOutcome,
-  type RunningGrpcServer,
-} from '@fedkseed/service-kit';
+import { Logger } from '@fedkseed/process-kit';
+import { channelCredentials, startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
 
 import { AggregatorService } from './aggregator-service';

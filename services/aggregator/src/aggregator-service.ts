@@ -19,7 +19,8 @@ import {
   type SubmitScalarGradientsRequest,
   type SubmitScalarGradientsResponse,
 } from '@fedkseed/proto';
-import { ApiError, unaryHandler, type Logger } from '@fedkseed/service-kit';
+import { type Logger } from '@fedkseed/process-kit';
+import { ApiError, unaryHandler } from '@fedkseed/service-kit';
 import {
   isStoreError,
   type ClientRecord,

@@ -1,4 +1,4 @@
-import { ConfigError } from '@fedkseed/service-kit';
+import { ConfigError } from '@fedkseed/process-kit';
 
 import { loadConfig } from './config';
 

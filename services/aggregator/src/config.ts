@@ -7,13 +7,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
-import {
-  EnvReader,
-  type ClientTlsFiles,
-  type Env,
-  readServiceBaseConfig,
-  type ServiceBaseConfig,
-} from '@fedkseed/service-kit';
+import { EnvReader, type Env } from '@fedkseed/process-kit';
+import { type ClientTlsFiles, readServiceBaseConfig, type ServiceBaseConfig } from '@fedkseed/service-kit';
 import { RUN_ID_PATTERN, type ClientWeighting, type RunMode } from '@fedkseed/store';
 
 /** The run's fixed settings: what RunConfig tells every client, and what the store pins with initRun. */

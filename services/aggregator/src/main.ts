@@ -5,7 +5,7 @@
  *   node dist/main.js                         serve
  *   node dist/main.js --print-operator-token  print the run's operator bearer token (GetRunState) and exit
  */
-import { loadConfigOrExit, onShutdownSignals, Logger } from '@fedkseed/service-kit';
+import { loadConfigOrExit, onShutdownSignals, Logger } from '@fedkseed/process-kit';
 
 import { startAggregatorApp } from './aggregator-app';
 import { ClientAuth } from './auth';

@@ -4,7 +4,7 @@
  * changes once kept, so a replica remembers the ones it has seen and asks the store no more about them.
  */
 import type { ModelFingerprint } from '@fedkseed/proto';
-import type { Logger } from '@fedkseed/service-kit';
+import type { Logger } from '@fedkseed/process-kit';
 import type { RoundStore } from '@fedkseed/store';
 
 /** Versions whose fingerprint a replica remembers (the latest ones). */

@@ -1,7 +1,7 @@
 /**
  * The lifecycle on the in-memory store with an injected clock and timers: no wall-clock waits.
  */
-import { silentLogger } from '@fedkseed/service-kit';
+import { silentLogger } from '@fedkseed/process-kit';
 import { InMemoryRoundStore } from '@fedkseed/store';
 import { SeedImportance } from '@fedkseed/zo';
 

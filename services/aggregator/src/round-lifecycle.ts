@@ -15,7 +15,7 @@
  * that reaches quorum, a registration, the deadline timer, a lease expiry, and a poll that notices other
  * replicas' work. Clock and timers are injected.
  */
-import { type Logger } from '@fedkseed/service-kit';
+import { type Logger } from '@fedkseed/process-kit';
 import { isStoreError, type RoundInfo, type RoundStore, type RunConfigInput, type StoredUpload } from '@fedkseed/store';
 import { aggregateRound } from '@fedkseed/zo';
 

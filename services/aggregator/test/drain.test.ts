@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { credentials, status } from '@grpc/grpc-js';
 import { SERVICE_NAMES } from '@fedkseed/proto';
-import { HealthClient, ServingStatus, onShutdownSignals } from '@fedkseed/service-kit';
+import { onShutdownSignals } from '@fedkseed/process-kit';
+import { HealthClient, ServingStatus } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, type RoundStore } from '@fedkseed/store';
 
 import { AggregatorCaller, failure, startApp, testEnv, waitFor } from './harness';

@@ -20,7 +20,7 @@ import {
   type SubmitScalarGradientsRequest,
   type SubmitScalarGradientsResponse,
 } from '@fedkseed/proto';
-import { silentLogger } from '@fedkseed/service-kit';
+import { silentLogger } from '@fedkseed/process-kit';
 import { deleteRunKeys, RedisRoundStore, RunKeys, type RoundStore } from '@fedkseed/store';
 import { Redis } from 'ioredis';
 

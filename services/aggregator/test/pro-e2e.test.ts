@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { TaskStatus } from '@fedkseed/proto';
-import { silentLogger } from '@fedkseed/service-kit';
+import { silentLogger } from '@fedkseed/process-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
 import { SeedImportance } from '@fedkseed/zo';
 

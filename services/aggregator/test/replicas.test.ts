@@ -4,7 +4,7 @@
  * continues the open round; a round left 'closing' by a dead replica is taken over when its lease expires.
  */
 import { RunStatus, TaskStatus } from '@fedkseed/proto';
-import { silentLogger } from '@fedkseed/service-kit';
+import { silentLogger } from '@fedkseed/process-kit';
 import { aggregateRound, type ScalarGradient } from '@fedkseed/zo';
 
 import { loadConfig } from '../src/config';

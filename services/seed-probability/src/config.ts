@@ -2,7 +2,8 @@
  * The seed-probability service's configuration, from environment variables (README.md lists each with its
  * default). `loadConfig(env)` validates everything and throws one ConfigError listing every problem.
  */
-import { EnvReader, readServiceBaseConfig, type Env, type ServiceBaseConfig } from '@fedkseed/service-kit';
+import { EnvReader, type Env } from '@fedkseed/process-kit';
+import { readServiceBaseConfig, type ServiceBaseConfig } from '@fedkseed/service-kit';
 import { RUN_ID_PATTERN, type RunMode } from '@fedkseed/store';
 
 export interface SeedProbabilityConfig extends ServiceBaseConfig {

@@ -3,7 +3,7 @@
  * Composition root of the seed-probability service: read the environment (README.md), start, drain on
  * SIGTERM.
  */
-import { Logger, loadConfigOrExit, onShutdownSignals } from '@fedkseed/service-kit';
+import { Logger, loadConfigOrExit, onShutdownSignals } from '@fedkseed/process-kit';
 
 import { loadConfig } from './config';
 import { startSeedProbabilityApp } from './seed-probability-app';

@@ -4,7 +4,8 @@
  * store and call `drain()` as SIGTERM would.
  */
 import { SERVICE_NAMES, SeedProbabilityServiceService } from '@fedkseed/proto';
-import { Logger, startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
+import { Logger } from '@fedkseed/process-kit';
+import { startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore, type RunConfigInput } from '@fedkseed/store';
 
 import type { SeedProbabilityConfig } from './config';

@@ -22,7 +22,8 @@ import {
   type ReportRoundScalarsResponse,
   type SeedProbabilityServiceServer,
 } from '@fedkseed/proto';
-import { ApiError, unaryHandler, type Logger } from '@fedkseed/service-kit';
+import { type Logger } from '@fedkseed/process-kit';
+import { ApiError, unaryHandler } from '@fedkseed/service-kit';
 import type { RoundStore, RunMode } from '@fedkseed/store';
 import { SeedImportance } from '@fedkseed/zo';
 

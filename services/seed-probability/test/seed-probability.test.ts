@@ -15,7 +15,7 @@ import {
   type ReportRoundScalarsRequest,
   type ReportRoundScalarsResponse,
 } from '@fedkseed/proto';
-import { silentLogger } from '@fedkseed/service-kit';
+import { silentLogger } from '@fedkseed/process-kit';
 import { deleteRunKeys, InMemoryRoundStore, RedisRoundStore, RunKeys, type RoundStore } from '@fedkseed/store';
 import { SeedImportance, type ScalarGradient } from '@fedkseed/zo';
 import { Redis } from 'ioredis';
