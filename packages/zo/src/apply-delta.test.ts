@@ -43,3 +43,53 @@ describe('applyDelta', () => {
     expect(() => applyDelta(params(), { seedIndices: [1], values: [1] }, -1, engine, seeds)).toThrow(/lr/);
   });
 });
+
+describe('applyDelta on a PerturbTarget (weights that live elsewhere)', () => {
+  const delta = { seedIndices: [1, 4, 7], values: [2, -1, 0.5] };
+
+  it("hands the whole catch-up to the target's replay in one call", async () => {
+    const onHost = params();
+    applyDelta(onHost, delta, 1e-2, engine, seeds);
+    const held = params();
+    const calls: number[] = [];
+    const target = {
+      axpy: () => {
+        throw new Error('axpy must not be used when replay exists');
+      },
+      replay: async (keys: readonly Uint32Array[], scales: Float64Array) => {
+        calls.push(keys.length);
+        for (const t of held.tensors) engine.replay(t.data, keys, scales, t.elementOffset);
+      },
+    };
+    await applyDelta(target, delta, 1e-2, engine, seeds);
+    expect(calls).toEqual([3]);
+    expect(bytes(held).equals(bytes(onHost))).toBe(true);
+  });
+
+  it('falls back to one awaited axpy per seed, in order', async () => {
+    const held = params();
+    const scales: number[] = [];
+    const target = {
+      axpy: async (key: Uint32Array, scale: number) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        scales.push(scale);
+        for (const t of held.tensors) engine.axpy(t.data, key, t.elementOffset, scale);
+      },
+    };
+    await applyDelta(target, delta, 1e-2, engine, seeds);
+    expect(scales).toEqual([-2e-2, 1e-2, -0.5e-2]);
+    const sequential = params();
+    for (const i of [0, 1, 2])
+      for (const t of sequential.tensors)
+        engine.axpy(t.data, seeds.key(delta.seedIndices[i]), t.elementOffset, scales[i]);
+    expect(bytes(held).equals(bytes(sequential))).toBe(true);
+  });
+
+  it('checks the delta before writing anything', () => {
+    const target = { axpy: jest.fn(), replay: jest.fn() };
+    expect(() => applyDelta(target, { seedIndices: [1, 2], values: [1, NaN] }, 1, engine, seeds)).toThrow(/not finite/);
+    expect(() => applyDelta(target, { seedIndices: [9], values: [1] }, 1, engine, seeds)).toThrow(RangeError);
+    expect(target.axpy).not.toHaveBeenCalled();
+    expect(target.replay).not.toHaveBeenCalled();
+  });
+});

@@ -5,8 +5,9 @@
  */
 import type { CandidateSeeds } from './candidate-seeds';
 import { defaultPerturbEngine } from './create-perturb-engine';
-import type { ParameterSet } from './parameter-set';
+import { ParameterSet } from './parameter-set';
 import type { PerturbEngine } from './perturb-engine';
+import type { PerturbTarget } from './perturb-target';
 
 /** A sparse change of A: parallel arrays of seed indices and amounts. */
 export interface SeedDelta {
@@ -39,14 +40,32 @@ export function diffAccumulated(from: Float64Array, to: Float64Array): SeedDelta
  * w <- w - lr * sum_i deltaA[i] z_i. `deltaA` is dense (length K), sparse by seed index (both need `seeds`), or
  * keyed; zero entries are skipped. Requires a constant learning rate and no weight decay (the reason A alone
  * determines the model).
+ *
+ * The target is a host ParameterSet (one fused replay per tensor through `engine`; synchronous), or a
+ * PerturbTarget such as a model's `updateTarget()` with resident weights (its `replay`, else `axpy` per seed;
+ * await the result). The arguments are checked before anything is written.
  */
 export function applyDelta(
   params: ParameterSet,
   deltaA: Float64Array | SeedDelta | KeyedSeedDelta,
   lr: number,
+  engine?: PerturbEngine,
+  seeds?: CandidateSeeds,
+): void;
+export function applyDelta(
+  target: ParameterSet | PerturbTarget,
+  deltaA: Float64Array | SeedDelta | KeyedSeedDelta,
+  lr: number,
+  engine?: PerturbEngine,
+  seeds?: CandidateSeeds,
+): void | Promise<void>;
+export function applyDelta(
+  target: ParameterSet | PerturbTarget,
+  deltaA: Float64Array | SeedDelta | KeyedSeedDelta,
+  lr: number,
   engine: PerturbEngine = defaultPerturbEngine(),
   seeds?: CandidateSeeds,
-): void {
+): void | Promise<void> {
   if (!(lr >= 0) || !Number.isFinite(lr))
     throw new RangeError(`applyDelta: lr must be a finite number >= 0, got ${lr}`);
   const keyed = !(deltaA instanceof Float64Array) && 'keys' in deltaA ? deltaA : keyDelta(deltaA, seeds);
@@ -62,7 +81,16 @@ export function applyDelta(
   }
   if (keys.length === 0) return;
   const scaleArray = Float64Array.from(scales);
-  for (const t of params.tensors) engine.replay(t.data, keys, scaleArray, t.elementOffset);
+  if (target instanceof ParameterSet) {
+    for (const t of target.tensors) engine.replay(t.data, keys, scaleArray, t.elementOffset);
+    return;
+  }
+  return replayOnTarget(target, keys, scaleArray);
+}
+
+async function replayOnTarget(target: PerturbTarget, keys: Uint32Array[], scales: Float64Array): Promise<void> {
+  if (target.replay) return target.replay(keys, scales);
+  for (let s = 0; s < keys.length; s++) await target.axpy(keys[s], scales[s]);
 }
 
 function keyDelta(deltaA: Float64Array | SeedDelta, seeds: CandidateSeeds | undefined): KeyedSeedDelta {

@@ -5,18 +5,20 @@
  *
  * @example
  * ```ts
- * import { CandidateSeeds, ParameterSet, SeedSampler, createPerturbEngine, localTrain, aggregateRound, applyDelta } from '@fedkseed/zo';
+ * import { AssignedSeeds, CandidateSeeds, SeedSampler, aggregateRound, applyDelta, localTrain } from '@fedkseed/zo';
  *
+ * // `model` is any ZoTrainable<B> (e.g. @fedkseed/models' CausalLM); `batches` yields one B per step.
  * const seeds = new CandidateSeeds(42n, 4096);
- * const engine = createPerturbEngine('fast');
- * const params = ParameterSet.fromRecord({ weight: new Float32Array(1024) });
+ * const controller = new AbortController();
  * const { pairs } = await localTrain({
- *   params, seeds, engine, batches: myBatches(), loss: async (p, batch) => myLoss(p, batch),
- *   numLocalSteps: 200, eps: 5e-4, lr: 3e-7,
- *   sampler: new SeedSampler({ numCandidateSeeds: 4096, samplingSeed: 7n }),
+ *   model, batches, seeds, numLocalSteps: 200, eps: 5e-4, lr: 3e-7,
+ *   sampler: new SeedSampler({ numCandidateSeeds: 4096, samplingSeed: 7n }), // FedKSeed-Pro: new AssignedSeeds(indices)
+ *   signal: controller.signal,
+ *   onStep: (step, r) => console.log(step, r.lossPlus),
  * });
  * const { deltaSeedIndices, deltaValues } = aggregateRound(new Float64Array(4096), [{ pairs, weight: 1 }]);
- * applyDelta(globalParams, { seedIndices: deltaSeedIndices, values: deltaValues }, 3e-7, engine, seeds);
+ * // A catch-up lands where the model's updates land, host ParameterSet or resident weights alike.
+ * await applyDelta(model.updateTarget(), { seedIndices: deltaSeedIndices, values: deltaValues }, 3e-7, undefined, seeds);
  * ```
  */
 export { philox4x32_10, philoxInto } from './philox';
@@ -29,10 +31,19 @@ export { createPerturbEngine, defaultPerturbEngine, type CreatePerturbEngineOpti
 export { ParameterSet, type NamedTensor, type ParameterTensor } from './parameter-set';
 export type { ScalarGradient } from './scalar-gradient';
 export type { PerturbTarget } from './perturb-target';
+export type { ZoTrainable } from './zo-trainable';
 export { zoStep, zoStepPerturbed, type ZoStepOptions, type ZoStepResult, type ZoSkipReason } from './zo-step';
 export { SeedImportance, softmax, minMaxNormalize, type SeedImportanceOptions } from './seed-importance';
 export { SeedSampler, type SeedSamplerOptions } from './seed-sampler';
-export { localTrain, type BatchSource, type LocalTrainOptions, type LocalTrainResult } from './local-train';
+export { AssignedSeeds, type AssignedSeedsOptions, type SeedSource } from './seed-source';
+export {
+  localTrain,
+  type BatchSource,
+  type LocalTrainOptions,
+  type ModelLocalTrainOptions,
+  type ParamsLocalTrainOptions,
+  type LocalTrainResult,
+} from './local-train';
 export { aggregateRound, type ClientUpload, type RoundAggregate } from './aggregate-round';
 export { applyDelta, diffAccumulated, type KeyedSeedDelta, type SeedDelta } from './apply-delta';
 export {
