@@ -6,13 +6,20 @@
  * - in the backend ('resident'): tensors that stay in TensorFlow's memory (the GPU's with tfjs-node-gpu),
  *   perturbed and updated there with z from TensorFlow's stateless Philox op (the choice for the tensorflow
  *   backends).
- * `updateTarget()` is what `zoStepPerturbed` updates in either case.
+ * `updateTarget()` is what `zoStepPerturbed` updates in either case, and the model is a `ZoTrainable<Batch>`, so
+ * `localTrain({ model, ... })` drives it.
  */
 import { mkdir, writeFile, copyFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
-import { defaultPerturbEngine, type ParameterSet, type PerturbEngine, type PerturbTarget } from '@fedkseed/zo';
+import {
+  defaultPerturbEngine,
+  type ParameterSet,
+  type PerturbEngine,
+  type PerturbTarget,
+  type ZoTrainable,
+} from '@fedkseed/zo';
 
 import { gpt2Forward } from './gpt2';
 import { KvCache } from './kv-cache';
@@ -55,7 +62,7 @@ export interface CausalLMOptions {
   normalGenerator?: NormalGenerator;
 }
 
-export class CausalLM {
+export class CausalLM implements ZoTrainable<Batch> {
   readonly tokenizer: ModelTokenizer | undefined;
   readonly weightPlacement: WeightPlacement;
   private readonly engine: PerturbEngine;
@@ -187,6 +194,11 @@ export class CausalLM {
     } finally {
       picked.dispose();
     }
+  }
+
+  /** ZoTrainable: the loss at w + scale z (at w when `perturbation` is absent), w never written. */
+  lossAt(batch: Batch, perturbation?: Perturbation): Promise<number> {
+    return this.loss(batch, perturbation);
   }
 
   /** Greedy decoding with a KV cache: the new tokens (without the prompt), stopping after `eos` if given. */

@@ -6,13 +6,15 @@
  * @example
  * ```ts
  * import { selectBackend, loadPretrained } from '@fedkseed/models';
- * import { zoStepPerturbed, CandidateSeeds } from '@fedkseed/zo';
+ * import { CandidateSeeds, SeedSampler, localTrain } from '@fedkseed/zo';
  *
  * await selectBackend('auto', console.log);
- * const model = await loadPretrained('./my-model');
- * const seeds = new CandidateSeeds(42n, 4096);
+ * const model = await loadPretrained('./my-model'); // a ZoTrainable<Batch>
  * const batch = { inputIds: [[1, 2, 3]], labels: [[-100, 2, 3]] };
- * await zoStepPerturbed(model.updateTarget(), (p) => model.loss(batch, p), { seedIndex: 7, key: seeds.key(7), eps: 5e-4, lr: 3e-7 });
+ * const { pairs } = await localTrain({
+ *   model, batches: [batch, batch].values(), numLocalSteps: 2, eps: 5e-4, lr: 3e-7,
+ *   seeds: new CandidateSeeds(42n, 4096), sampler: new SeedSampler({ numCandidateSeeds: 4096, samplingSeed: 7n }),
+ * });
  * await model.save('./tuned');
  * ```
  */
