@@ -34,8 +34,23 @@ export type { PerturbTarget } from './perturb-target';
 export type { ZoTrainable } from './zo-trainable';
 export { zoStep, zoStepPerturbed, type ZoStepOptions, type ZoStepResult, type ZoSkipReason } from './zo-step';
 export { SeedImportance, softmax, minMaxNormalize, type SeedImportanceOptions } from './seed-importance';
-export { SeedSampler, type SeedSamplerOptions } from './seed-sampler';
+export { SeedSampler, SEED_SAMPLER_DOMAIN, type SeedSamplerOptions } from './seed-sampler';
 export { AssignedSeeds, type AssignedSeedsOptions, type SeedSource } from './seed-source';
+export {
+  participantCount,
+  participantRank,
+  selectParticipants,
+  PARTICIPANT_SELECTION_DOMAIN,
+  type ParticipantSelectionOptions,
+} from './participant-selection';
+export {
+  roundSamplingSeed,
+  clientSamplingSeed,
+  assignedSeedIndices,
+  ROUND_SAMPLING_DOMAIN,
+  CLIENT_SAMPLING_DOMAIN,
+  type AssignedSeedIndicesOptions,
+} from './sampling-seeds';
 export {
   localTrain,
   type BatchSource,

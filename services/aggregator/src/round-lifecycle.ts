@@ -17,10 +17,9 @@
  */
 import { type Logger } from '@fedkseed/process-kit';
 import { isStoreError, type RoundInfo, type RoundStore, type RunConfigInput, type StoredUpload } from '@fedkseed/store';
-import { aggregateRound } from '@fedkseed/zo';
+import { aggregateRound, roundSamplingSeed, selectParticipants } from '@fedkseed/zo';
 
 import type { RoundSettings, RunSettings } from './config';
-import { roundSamplingSeed, selectParticipants } from './participant-selection';
 import { apiRound } from './round-numbers';
 import type { SeedDistributionProvider } from './seed-distribution';
 import { readVersion } from './store-reads';

@@ -5,9 +5,9 @@
  */
 import type { SeedDistribution } from '@fedkseed/proto';
 import type { RoundInfo, RoundStore } from '@fedkseed/store';
+import { assignedSeedIndices, clientSamplingSeed } from '@fedkseed/zo';
 
 import type { RunSettings } from './config';
-import { assignedSeedIndices, clientSamplingSeed } from './participant-selection';
 
 /** What never changes about a round once it is opened: all the seed assignment needs. */
 export type RoundSeeds = Pick<RoundInfo, 'round' | 'samplingSeed' | 'probabilities'>;
@@ -42,12 +42,12 @@ export class RoundSeedsCache {
 
 /** The seed indices FedKSeed-Pro assigns the client for the round (tau of them). */
 export function assignedSeedsFor(run: RunSettings, seeds: RoundSeeds, clientId: string): number[] {
-  return assignedSeedIndices(
-    run.numCandidateSeeds,
-    run.numLocalSteps,
-    clientSamplingSeed(seeds.samplingSeed, clientId),
-    seeds.probabilities,
-  );
+  return assignedSeedIndices({
+    numCandidateSeeds: run.numCandidateSeeds,
+    numLocalSteps: run.numLocalSteps,
+    samplingSeed: clientSamplingSeed(seeds.samplingSeed, clientId),
+    probabilities: seeds.probabilities,
+  });
 }
 
 /** The task's seed distribution: uniform sampling (FedKSeed) or the assigned indices (FedKSeed-Pro). */

@@ -5,10 +5,9 @@
  */
 import { RunStatus, TaskStatus } from '@fedkseed/proto';
 import { silentLogger } from '@fedkseed/process-kit';
-import { aggregateRound, type ScalarGradient } from '@fedkseed/zo';
+import { aggregateRound, roundSamplingSeed, selectParticipants, type ScalarGradient } from '@fedkseed/zo';
 
 import { loadConfig } from '../src/config';
-import { selectParticipants, roundSamplingSeed } from '../src/participant-selection';
 import { RoundLifecycle, storeRunConfig, type CloseOutcome } from '../src/round-lifecycle';
 import {
   AggregatorCaller,
