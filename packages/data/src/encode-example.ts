@@ -15,6 +15,8 @@ export interface TextTokenizer {
   encode(text: string): number[];
   /** Appended after the response when defined. */
   readonly eosTokenId?: number;
+  /** Written into padded positions by `collate` (through `padTokenIdOf`); the EOS id stands in when absent. */
+  readonly padTokenId?: number;
 }
 
 export interface EncodedExample {

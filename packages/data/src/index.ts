@@ -3,11 +3,15 @@
  *
  * @example
  * ```ts
- * import { loadDolly, summarizePartition, formatPartitionSummary, encodeExample, rougeL } from '@fedkseed/data';
+ * import { ClientBatches, collateBatches, encodeExample, formatPartitionSummary, loadDolly, padTokenIdOf, rougeL, summarizePartition } from '@fedkseed/data';
  *
  * const { clients, evalSet } = await loadDolly('databricks-dolly-15k.jsonl', { numClients: 200, alpha: 0.5 });
  * console.log(formatPartitionSummary(summarizePartition(clients, evalSet)));
- * const { inputIds, labels } = encodeExample(clients[0][0], tokenizer, { maxLength: 1024 });
+ * const encoded = clients[0].map((e) => encodeExample(e, tokenizer, { maxLength: 1024 }));
+ * // Rectangular batches of 2 (right-padded, labels -100 and attention mask 0 at padding): @fedkseed/models' Batch.
+ * const batches = collateBatches(new ClientBatches(encoded, { batchSize: 2, seed: 42n, clientIndex: 0 }), {
+ *   padTokenId: padTokenIdOf(tokenizer),
+ * });
  * rougeL('the cat sat', 'the cat sat down'); // the paper's Rouge-L F
  * ```
  */
@@ -28,6 +32,14 @@ export {
   type TextTokenizer,
 } from './encode-example';
 export { ClientBatches, type ClientBatchesOptions } from './client-batches';
+export {
+  collate,
+  collateBatches,
+  padTokenIdOf,
+  type CollateOptions,
+  type CollatedBatch,
+  type EncodedRow,
+} from './collate';
 export { rougeL, rougeLSentence, type RougeLSentenceOptions } from './rouge-l';
 export { summarizePartition, formatPartitionSummary, type PartitionSummary } from './partition-summary';
 export { SeededRandom } from '@fedkseed/zo';
