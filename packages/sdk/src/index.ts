@@ -25,13 +25,15 @@
  * client.close();
  * ```
  */
+export { FedKSeedClient, SDK_VERSION, type FedKSeedClientOptions, type StepOutcome } from './fedkseed-client';
 export {
-  FedKSeedClient,
-  SDK_VERSION,
-  type FedKSeedClientOptions,
-  type StepOutcome,
+  ModelReplica,
+  type LocalTrainingResult,
+  type ModelReplicaOptions,
+  type ReplicaHooks,
+  type RunContext,
   type SyncMode,
-} from './fedkseed-client';
+} from './model-replica';
 export {
   AggregatorConnection,
   type CallSettings,

@@ -18,7 +18,7 @@ import {
   type ScalarGradient,
 } from '@fedkseed/zo';
 
-import { AggregatorConnection, FedKSeedClient, isFedKSeedCallError, type SyncMode } from '../src';
+import { AggregatorConnection, FedKSeedClient, ModelReplica, isFedKSeedCallError, type SyncMode } from '../src';
 import { CuttingProxy } from './cutting-proxy';
 
 const CONFIG: ModelConfig = {
@@ -246,6 +246,43 @@ describe('FedKSeedClient against a real aggregator', () => {
     expect(rebuilds).toEqual(['fingerprint mismatch']);
     const reference = await weightsAt(await finalA(app));
     expect(maxAbsDiff(await (a.localModel as CausalLM).readParameters(), reference)).toBeLessThan(1e-5);
+  });
+
+  it('clients sharing one replica in exact mode (a worker) upload what clients with replicas of their own do', async () => {
+    const runId = `sdk-shared-${process.pid}`;
+    const federate = async (shared: boolean): Promise<Float64Array> => {
+      const app = await start({ RUN_ID: runId });
+      const replica = shared ? new ModelReplica<Batch>({ loadBaseModel: async () => w0(), sync: 'exact' }) : undefined;
+      const make = (key: string, seed: number) =>
+        new FedKSeedClient<Batch>({
+          address: app.server.address,
+          joinSecret: JOIN_SECRET,
+          numExamples: seed * 3,
+          idempotencyKey: key,
+          loadBaseModel: async () => w0(),
+          sync: 'exact',
+          replica,
+          batches: (round) => batchesOf(seed * 1000 + round),
+        });
+      const pair = [make('client-a', 1), make('client-b', 2)];
+      clients.push(...pair);
+      for (const c of pair) await c.register();
+      const done = new Set<number>();
+      while (done.size < pair.length) {
+        for (const [i, c] of pair.entries()) {
+          if (done.has(i)) continue;
+          const outcome = await c.step();
+          if (outcome.status === 'done') done.add(i);
+          if (outcome.status === 'waiting') await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+      replica?.dispose();
+      return finalA(app);
+    };
+    const own = await federate(false);
+    const shared = await federate(true);
+    expect(own.some((v) => v !== 0)).toBe(true);
+    expect(Buffer.from(shared.buffer).equals(Buffer.from(own.buffer))).toBe(true);
   });
 
   it('a submission whose response is lost is retried and counted once', async () => {
