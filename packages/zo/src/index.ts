@@ -28,7 +28,13 @@ export { CandidateSeeds } from './candidate-seeds';
 export type { PerturbEngine, PerturbEngineKind } from './perturb-engine';
 export { ReferencePerturbEngine } from './reference-engine';
 export { createPerturbEngine, defaultPerturbEngine, type CreatePerturbEngineOptions } from './create-perturb-engine';
-export { ParameterSet, type NamedTensor, type ParameterTensor } from './parameter-set';
+export {
+  ParameterSet,
+  assertSameParameterLayout,
+  type NamedTensor,
+  type ParameterLayout,
+  type ParameterTensor,
+} from './parameter-set';
 export type { ScalarGradient } from './scalar-gradient';
 export type { PerturbTarget } from './perturb-target';
 export type { ZoTrainable } from './zo-trainable';

@@ -81,6 +81,16 @@ export class ParameterSet {
     return new ParameterSet(this.tensors.map((t) => ({ name: t.name, shape: t.shape, data: t.data.slice() })));
   }
 
+  /**
+   * Copies `other`'s values into this set's buffers (which stay the same arrays: engines and models holding them
+   * see the new values). Both must have the same tensor names and shapes; nothing is written otherwise.
+   */
+  copyFrom(other: ParameterSet): void {
+    assertSameParameterLayout(this, other, 'ParameterSet.copyFrom');
+    if (other === this) return;
+    this.tensors.forEach((t, i) => t.data.set(other.tensors[i].data));
+  }
+
   /** All values concatenated in canonical order (no padding), for tests and fingerprints. */
   flatten(): Float32Array {
     const out = new Float32Array(this.numParameters);
@@ -91,4 +101,29 @@ export class ParameterSet {
     }
     return out;
   }
+}
+
+/** What a layout check reads of a set of tensors (a ParameterSet, or weights kept elsewhere). */
+export interface ParameterLayout {
+  readonly tensors: readonly { readonly name: string; readonly shape: readonly number[] }[];
+}
+
+/**
+ * Throws unless `source` has exactly `target`'s tensor names and shapes (hence the same offsets), naming the
+ * first difference; `what` opens the message.
+ */
+export function assertSameParameterLayout(target: ParameterLayout, source: ParameterLayout, what: string): void {
+  const shapes = new Map(source.tensors.map((t) => [t.name, t.shape]));
+  for (const t of target.tensors) {
+    const shape = shapes.get(t.name);
+    if (!shape) throw new RangeError(`${what}: the source has no tensor named "${t.name}"`);
+    if (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i])) {
+      throw new RangeError(
+        `${what}: tensor "${t.name}" has shape [${t.shape.join(', ')}] here but [${shape.join(', ')}] in the source`,
+      );
+    }
+    shapes.delete(t.name);
+  }
+  const [extra] = shapes.keys();
+  if (extra !== undefined) throw new RangeError(`${what}: the source has a tensor "${extra}" that is not here`);
 }
