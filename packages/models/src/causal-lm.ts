@@ -113,6 +113,31 @@ export class CausalLM implements ZoTrainable<Batch> {
     return this.host ?? this.resident!.read();
   }
 
+  /**
+   * Overwrites the weights with `params`' values, in either placement: copied into the host ParameterSet (whose
+   * arrays stay the ones `parameters()` returned) or uploaded over the resident tensors. Names and shapes must
+   * match; nothing changes otherwise. `params` is not referenced afterwards.
+   */
+  setParameters(params: ParameterSet): void {
+    if (this.disposed) throw new Error('CausalLM: the model was disposed');
+    if (this.host) this.host.copyFrom(params);
+    else this.resident!.assign(params);
+  }
+
+  /** Copies another model's weights into this one (any placement to any placement). */
+  async copyWeightsFrom(other: CausalLM): Promise<void> {
+    this.setParameters(await other.readParameters());
+  }
+
+  /** A new model with this one's config, options and placement, and a copy of its current weights. */
+  async clone(): Promise<CausalLM> {
+    const params = await this.readParameters();
+    return new CausalLM(this.config, this.host ? params.clone() : params, {
+      ...this.options,
+      weights: this.weightPlacement,
+    });
+  }
+
   private checkIds(inputIds: number[][]): void {
     if (this.disposed) throw new Error('CausalLM: the model was disposed');
     if (inputIds.length === 0 || inputIds[0].length === 0)

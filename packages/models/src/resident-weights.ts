@@ -8,7 +8,7 @@
  * and rounds once (docs/perturbation-spec.md section 5): the two agree to an ulp or two per update.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ParameterSet, type PerturbTarget } from '@fedkseed/zo';
+import { ParameterSet, assertSameParameterLayout, type PerturbTarget } from '@fedkseed/zo';
 
 import type { NormalGenerator } from './normal-generator';
 import type { Perturbation, WeightSource } from './weight-source';
@@ -24,7 +24,7 @@ export class ResidentWeights implements PerturbTarget {
   private readonly byName = new Map<string, ResidentTensor>();
   private disposed = false;
 
-  /** Uploads `params` (canonical order and offsets are kept); the host arrays are not referenced afterwards. */
+  /** Uploads a copy of `params` (canonical order and offsets are kept); its arrays are not referenced. */
   constructor(
     params: ParameterSet,
     readonly generate: NormalGenerator,
@@ -34,7 +34,7 @@ export class ResidentWeights implements PerturbTarget {
         name: t.name,
         shape: t.shape,
         elementOffset: t.elementOffset,
-        value: tf.keep(tf.tensor(t.data, [...t.shape], 'float32')),
+        value: upload(t.data, t.shape),
       });
     }
   }
@@ -78,11 +78,25 @@ export class ResidentWeights implements PerturbTarget {
     }
   }
 
-  /** A host copy of the weights, in the canonical order and offsets. */
+  /** Replaces every weight by `params`' values (same names and shapes, checked before anything changes). */
+  assign(params: ParameterSet): void {
+    if (this.disposed) throw new Error('ResidentWeights: disposed');
+    assertSameParameterLayout({ tensors: [...this.byName.values()] }, params, 'setParameters');
+    for (const t of params.tensors) {
+      const entry = this.byName.get(t.name)!;
+      const next = upload(t.data, t.shape);
+      entry.value.dispose();
+      entry.value = next;
+    }
+  }
+
+  /** A host copy of the weights, in the canonical order and offsets, that shares no memory with them. */
   async read(): Promise<ParameterSet> {
     const tensors = [];
+    // The cpu backend's data() is a view of the tensor's own values: copied, so that a caller writing the copy
+    // cannot move the weights.
     for (const t of this.byName.values())
-      tensors.push({ name: t.name, shape: t.shape, data: (await t.value.data()) as Float32Array });
+      tensors.push({ name: t.name, shape: t.shape, data: ((await t.value.data()) as Float32Array).slice() });
     return new ParameterSet(tensors);
   }
 
@@ -91,6 +105,15 @@ export class ResidentWeights implements PerturbTarget {
     this.disposed = true;
     for (const t of this.byName.values()) t.value.dispose();
   }
+}
+
+/**
+ * A kept tensor of a copy of `data`: the cpu backend and tfjs-node keep a reference to the array they are given
+ * (tfjs-node reads it only when an op first uses the tensor), so uploading the caller's array itself would let
+ * the caller's later writes move the resident weights.
+ */
+function upload(data: Float32Array, shape: readonly number[]): tf.Tensor {
+  return tf.keep(tf.tensor(data.slice(), [...shape], 'float32'));
 }
 
 /** A WeightSource over ResidentWeights, perturbed on the backend when `perturbation` is given. */
