@@ -9,8 +9,12 @@ import {
   bearerMetadata,
   bearerToken,
   ERROR_REASON_STATUS,
+  ErrorDetail,
   errorDetailMetadata,
   ErrorReason,
+  errorReasonToJSON,
+  isKnownErrorReason,
+  type KnownErrorReason,
   type GetRunStateResponse,
   GetTaskResponse,
   readErrorDetail,
@@ -101,6 +105,36 @@ describe('GetTaskResponse on the wire', () => {
   });
 });
 
+describe('ErrorReason', () => {
+  const protoText = fs.readFileSync(path.join(__dirname, '../../../proto/fedkseed/v1/errors.proto'), 'utf8');
+
+  it('has the status code of every reason as errors.proto documents it', () => {
+    // Each value's comment opens with its status code: "// UNAUTHENTICATED. RegisterClient without ...".
+    const documented = new Map<string, string>();
+    for (const m of protoText.matchAll(/\/\/ ([A-Z_]+)\. [^]*?\n\s*(ERROR_REASON_[A-Z_]+) = \d+;/g))
+      documented.set(m[2], m[1]);
+    const known = Object.values(ErrorReason).filter(
+      (v): v is ErrorReason =>
+        typeof v === 'number' && v !== ErrorReason.ERROR_REASON_UNSPECIFIED && v !== ErrorReason.UNRECOGNIZED,
+    );
+    expect(known).toHaveLength(16);
+    expect(documented.size).toBe(known.length);
+    for (const reason of known) {
+      expect(isKnownErrorReason(reason)).toBe(true);
+      const name = errorReasonToJSON(reason);
+      expect([name, status[ERROR_REASON_STATUS[reason as KnownErrorReason]]]).toEqual([name, documented.get(name)]);
+    }
+    expect(isKnownErrorReason(ErrorReason.ERROR_REASON_UNSPECIFIED)).toBe(false);
+    expect(isKnownErrorReason(99 as ErrorReason)).toBe(false);
+  });
+
+  it('travels as enum field 3 of ErrorDetail, and an unknown reason from a newer server decodes as its number', () => {
+    const bytes = ErrorDetail.encode({ reason: ErrorReason.ERROR_REASON_ROUND_CLOSED, metadata: {} }).finish();
+    expect(Array.from(bytes)).toEqual([3 << 3, ErrorReason.ERROR_REASON_ROUND_CLOSED]);
+    expect(ErrorDetail.decode(Uint8Array.of(3 << 3, 99)).reason).toBe(99);
+  });
+});
+
 describe('generated code', () => {
   it('is marked as generated in every file', () => {
     const dir = path.join(__dirname, 'generated', 'fedkseed', 'v1');
@@ -128,10 +162,10 @@ describe('AggregatorService over grpc-js', () => {
     getTask: unimplemented,
     submitScalarGradients: (call, callback) => {
       callback({
-        code: ERROR_REASON_STATUS[ErrorReason.DUPLICATE_SUBMISSION],
+        code: ERROR_REASON_STATUS[ErrorReason.ERROR_REASON_DUPLICATE_SUBMISSION],
         details: `another upload is recorded for round ${call.request.round}`,
         metadata: errorDetailMetadata({
-          reason: ErrorReason.DUPLICATE_SUBMISSION,
+          reason: ErrorReason.ERROR_REASON_DUPLICATE_SUBMISSION,
           metadata: { round: String(call.request.round) },
         }),
       });
@@ -212,7 +246,7 @@ describe('AggregatorService over grpc-js', () => {
     );
     expect(err.code).toBe(status.ALREADY_EXISTS);
     expect(readErrorDetail(err.metadata as Metadata)).toEqual({
-      reason: 'DUPLICATE_SUBMISSION',
+      reason: ErrorReason.ERROR_REASON_DUPLICATE_SUBMISSION,
       metadata: { round: '9' },
     });
   });

@@ -12,6 +12,7 @@ import {
 } from '@grpc/grpc-js';
 import {
   AggregatorServiceClient,
+  type ErrorReason,
   bearerMetadata,
   joinSecretMetadata,
   type GetRunStateRequest,
@@ -53,7 +54,7 @@ export interface RetryEvent {
   /** The attempt that failed (1 = the first). */
   attempt: number;
   code: status;
-  reason: string | undefined;
+  reason: ErrorReason | undefined;
   delayMs: number;
 }
 

@@ -3,7 +3,7 @@
  * gRPC status code and the machine-readable reason of its ErrorDetail trailer (proto/fedkseed/v1/errors.proto).
  */
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { readErrorDetail } from '@fedkseed/proto';
+import { errorReasonToJSON, readErrorDetail, type ErrorReason } from '@fedkseed/proto';
 
 /** Base class of everything the SDK throws on purpose. */
 export class FedKSeedError extends Error {
@@ -19,8 +19,11 @@ export class FedKSeedCallError extends FedKSeedError {
   readonly method: string;
   /** gRPC status code. */
   readonly code: status;
-  /** ErrorDetail.reason, e.g. "STALE_VERSION"; undefined when the server sent none (transport failures). */
-  readonly reason: string | undefined;
+  /**
+   * ErrorDetail.reason, e.g. `ErrorReason.ERROR_REASON_STALE_VERSION`; undefined when the server sent none
+   * (transport failures). A reason from a newer server that this version does not know is its number.
+   */
+  readonly reason: ErrorReason | undefined;
   /** ErrorDetail.metadata (numbers in decimal, durations in ms as each key says). */
   readonly details: Readonly<Record<string, string>>;
   /** Attempts made, retries included. */
@@ -28,8 +31,9 @@ export class FedKSeedCallError extends FedKSeedError {
 
   constructor(method: string, error: ServiceError, attempts: number) {
     const detail = readErrorDetail(error.metadata);
+    const reasonName = detail?.reason ? `/${errorReasonToJSON(detail.reason)}` : '';
     super(
-      `${method} failed: ${status[error.code] ?? error.code}${detail?.reason ? `/${detail.reason}` : ''}: ${error.details || error.message}` +
+      `${method} failed: ${status[error.code] ?? error.code}${reasonName}: ${error.details || error.message}` +
         (attempts > 1 ? ` (after ${attempts} attempts)` : ''),
       { cause: error },
     );
@@ -75,7 +79,7 @@ export class StaleTaskError extends FedKSeedError {
   }
 }
 
-export function isFedKSeedCallError(e: unknown, reason?: string): e is FedKSeedCallError {
+export function isFedKSeedCallError(e: unknown, reason?: ErrorReason): e is FedKSeedCallError {
   return e instanceof FedKSeedCallError && (reason === undefined || e.reason === reason);
 }
 

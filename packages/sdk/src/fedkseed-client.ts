@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 
 import {
+  ErrorReason,
   TaskStatus,
   type GetTaskResponse,
   type RunConfig,
@@ -213,7 +214,7 @@ export class FedKSeedClient<B> {
     try {
       task = await this.getTask(signal);
     } catch (e) {
-      if (!isFedKSeedCallError(e, 'STALE_VERSION')) throw e;
+      if (!isFedKSeedCallError(e, ErrorReason.ERROR_REASON_STALE_VERSION)) throw e;
       await this.rebuild('STALE_VERSION', signal);
       task = await this.getTask(signal);
     }

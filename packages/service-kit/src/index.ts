@@ -20,7 +20,7 @@
  *   logger,
  *   services: [{ name: 'demo.Echo', definition: EchoService, implementation: {
  *     echo: unaryHandler(logger, async (req: { text: string }) => {
- *       if (!req.text) throw new ApiError(ErrorReason.INVALID_FIELD, 'text is empty', { field: 'text' });
+ *       if (!req.text) throw new ApiError(ErrorReason.ERROR_REASON_INVALID_FIELD, 'text is empty', { field: 'text' });
  *       return req;
  *     }),
  *   } }],

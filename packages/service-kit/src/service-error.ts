@@ -5,16 +5,22 @@
  * store (UNAVAILABLE/STORE_UNAVAILABLE, retryable) or a bug (INTERNAL, details withheld from the caller).
  */
 import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type StatusObject } from '@grpc/grpc-js';
-import { ERROR_REASON_STATUS, ErrorReason, errorDetailMetadata } from '@fedkseed/proto';
+import {
+  ERROR_REASON_STATUS,
+  ErrorReason,
+  errorDetailMetadata,
+  errorReasonToJSON,
+  type KnownErrorReason,
+} from '@fedkseed/proto';
 
 import type { Logger } from '@fedkseed/process-kit';
 
 export type ErrorMetadata = Readonly<Record<string, string | number | bigint>>;
 
-/** A failure the caller can act on: a stable `reason` and the context errors.proto lists for it. */
+/** A failure the caller can act on: an `ErrorReason` and the context errors.proto lists for it. */
 export class ApiError extends Error {
   constructor(
-    readonly reason: ErrorReason,
+    readonly reason: KnownErrorReason,
     message: string,
     /** Keys in lower_snake_case as errors.proto names them; numbers are sent in decimal. */
     readonly metadata: ErrorMetadata = {},
@@ -62,9 +68,13 @@ export function toGrpcStatus(e: unknown): GrpcStatus {
   }
   if (isConnectionError(e)) {
     return toGrpcStatus(
-      new ApiError(ErrorReason.STORE_UNAVAILABLE, 'the round-state store is unreachable; retry with backoff', {
-        retry_after_ms: STORE_RETRY_AFTER_MS,
-      }),
+      new ApiError(
+        ErrorReason.ERROR_REASON_STORE_UNAVAILABLE,
+        'the round-state store is unreachable; retry with backoff',
+        {
+          retry_after_ms: STORE_RETRY_AFTER_MS,
+        },
+      ),
     );
   }
   return { code: status.INTERNAL, details: 'internal error', metadata: new Metadata() };
@@ -90,7 +100,8 @@ export function unaryHandler<Req, Res>(
         const grpcStatus = toGrpcStatus(e);
         // The method name ("/fedkseed.v1.AggregatorService/GetTask") is looked up only for the log of a failure.
         const fields = { method: call.getPath(), code: status[grpcStatus.code], err: e };
-        if (e instanceof ApiError) logger.debug('call refused', { ...fields, reason: e.reason, err: undefined });
+        if (e instanceof ApiError)
+          logger.debug('call refused', { ...fields, reason: errorReasonToJSON(e.reason), err: undefined });
         else if (grpcStatus.code === status.UNAVAILABLE) logger.warn('store unavailable', fields);
         else logger.error('call failed', fields);
         callback(grpcStatus);

@@ -14,7 +14,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { silentLogger } from '@fedkseed/process-kit';
-import { ErrorReason, readErrorDetail } from '@fedkseed/proto';
+import { ErrorReason, readErrorDetail, type KnownErrorReason } from '@fedkseed/proto';
 
 import {
   ApiError,
@@ -29,7 +29,7 @@ import {
 interface EchoRequest {
   text: string;
   delayMs?: number;
-  failWith?: ErrorReason;
+  failWith?: KnownErrorReason;
 }
 
 const json = {
@@ -125,9 +125,12 @@ describe('startGrpcServer', () => {
     const server = await start();
     const client = new EchoClient(server.address, credentials.createInsecure());
     clients.push(client);
-    const err = await expectRejected(echo(client, { text: 'x', failWith: ErrorReason.NOT_SELECTED }));
+    const err = await expectRejected(echo(client, { text: 'x', failWith: ErrorReason.ERROR_REASON_NOT_SELECTED }));
     expect(err.code).toBe(status.PERMISSION_DENIED);
-    expect(readErrorDetail(err.metadata)).toEqual({ reason: 'NOT_SELECTED', metadata: { field: 'text' } });
+    expect(readErrorDetail(err.metadata)).toEqual({
+      reason: ErrorReason.ERROR_REASON_NOT_SELECTED,
+      metadata: { field: 'text' },
+    });
     const bug = await expectRejected(echo(client, { text: 'bug' }));
     expect(bug.code).toBe(status.INTERNAL);
     expect(bug.details).toBe('internal error');

@@ -6,6 +6,7 @@
 import {
   ErrorReason,
   GetTaskResponse,
+  type KnownErrorReason,
   RoundStatus,
   RunStatus,
   TaskStatus,
@@ -38,6 +39,7 @@ import type { RoundLifecycle } from './round-lifecycle';
 import { apiRound, storeRound } from './round-numbers';
 import { RoundSeedsCache, assignedSeedsFor, seedDistributionFor, type RoundSeeds } from './round-seeds';
 import { runConfigMessage } from './run-config-message';
+import { STORE_ERROR_API_REASON, apiErrorOfStore } from './store-errors';
 import { readVersion } from './store-reads';
 import { checkRegistration, checkUpload } from './validation';
 
@@ -109,7 +111,7 @@ export class AggregatorService {
     const known = request.idempotencyKey ? await this.store.getClient(clientId) : undefined;
     if (!known && (await this.store.countClients()) >= this.options.maxClients)
       throw new ApiError(
-        ErrorReason.RESOURCE_EXHAUSTED,
+        ErrorReason.ERROR_REASON_RESOURCE_EXHAUSTED,
         `the run has its maximum of ${this.options.maxClients} clients`,
         {
           retry_after_ms: CLIENT_LIMIT_RETRY_AFTER_MS,
@@ -123,12 +125,9 @@ export class AggregatorService {
       }
     } catch (e) {
       if (isStoreError(e, 'CLIENT_CONFLICT'))
-        throw new ApiError(
-          ErrorReason.INVALID_FIELD,
-          'this idempotency_key registered a client with other fields',
-          { field: 'idempotency_key' },
-          { cause: e },
-        );
+        throw apiErrorOfStore(e, 'this idempotency_key registered a client with other fields', {
+          field: 'idempotency_key',
+        });
       throw e;
     }
     return {
@@ -201,7 +200,8 @@ export class AggregatorService {
     metadata: Metadata,
   ): Promise<SubmitScalarGradientsResponse> {
     const clientId = this.auth.authenticateClient(metadata);
-    if (request.round < 1) throw new ApiError(ErrorReason.INVALID_FIELD, 'rounds count from 1', { field: 'round' });
+    if (request.round < 1)
+      throw new ApiError(ErrorReason.ERROR_REASON_INVALID_FIELD, 'rounds count from 1', { field: 'round' });
     const round = storeRound(request.round);
     const seeds = this.run.mode === 'fedkseed-pro' ? await this.openRoundSeeds(request, round, clientId) : undefined;
     const problem = checkUpload(request, {
@@ -247,7 +247,8 @@ export class AggregatorService {
     const cached = await this.roundSeeds.get(round).catch(() => undefined);
     if (cached) return cached;
     await this.requireClient(clientId);
-    if (!(await this.store.getRoundStatus(round))) throw await this.roundNotOpened(request.round);
+    if (!(await this.store.getRoundStatus(round)))
+      throw await this.uploadRefusal(ErrorReason.ERROR_REASON_ROUND_NOT_OPEN, request.round, clientId);
     return this.roundSeeds.get(round);
   }
 
@@ -260,15 +261,8 @@ export class AggregatorService {
   ): Promise<ApiError> {
     await this.requireClient(clientId);
     const info = await this.store.getRoundStatus(round);
-    if (!info) return this.roundNotOpened(request.round);
+    if (!info) return this.uploadRefusal(ErrorReason.ERROR_REASON_ROUND_NOT_OPEN, request.round, clientId);
     return (await this.stateProblem(info, clientId)) ?? problem;
-  }
-
-  private async roundNotOpened(apiRoundNumber: number): Promise<ApiError> {
-    return new ApiError(ErrorReason.ROUND_NOT_OPEN, `round ${apiRoundNumber} has not been opened`, {
-      round: apiRoundNumber,
-      current_round: await this.currentRound(),
-    });
   }
 
   async getRunState(request: GetRunStateRequest, metadata: Metadata): Promise<GetRunStateResponse> {
@@ -296,10 +290,7 @@ export class AggregatorService {
 
   private async requireClient(clientId: string): Promise<ClientRecord> {
     const client = await this.store.getClient(clientId);
-    if (!client)
-      throw new ApiError(ErrorReason.UNKNOWN_CLIENT, 'the client is not registered in this run; register again', {
-        client_id: clientId,
-      });
+    if (!client) throw unknownClient(clientId);
     return client;
   }
 
@@ -310,12 +301,11 @@ export class AggregatorService {
       return since;
     } catch (e) {
       if (!isStoreError(e, 'STALE_VERSION')) throw e;
-      throw new ApiError(
-        ErrorReason.STALE_VERSION,
-        `model version ${modelVersion} is ahead of the run; rebuild from w0 with GetRunState`,
-        { model_version: modelVersion, current_version: e.details.version ?? 0, oldest_version: 0 },
-        { cause: e },
-      );
+      throw apiErrorOfStore(e, `model version ${modelVersion} is ahead of the run; rebuild from w0 with GetRunState`, {
+        model_version: modelVersion,
+        current_version: e.details.version ?? 0,
+        oldest_version: 0,
+      });
     }
   }
 
@@ -323,40 +313,48 @@ export class AggregatorService {
   private async stateProblem(info: RoundStatusInfo, clientId: string): Promise<ApiError | undefined> {
     const round = apiRound(info.round);
     if (info.numUploads > 0 && (await this.store.hasUpload(info.round, clientId)))
-      return new ApiError(ErrorReason.DUPLICATE_SUBMISSION, `a different upload is recorded for round ${round}`, {
-        round,
-      });
+      return this.uploadRefusal(ErrorReason.ERROR_REASON_DUPLICATE_SUBMISSION, round, clientId);
     if (info.status !== 'collecting' || this.clock() > info.deadlineMs)
-      return new ApiError(ErrorReason.ROUND_CLOSED, `round ${round} no longer accepts uploads`, {
-        round,
-        current_round: await this.currentRound(),
-      });
+      return this.uploadRefusal(ErrorReason.ERROR_REASON_ROUND_CLOSED, round, clientId);
     if (!(await this.store.isParticipant(info.round, clientId)))
-      return new ApiError(ErrorReason.NOT_SELECTED, `the client is not a participant of round ${round}`, { round });
+      return this.uploadRefusal(ErrorReason.ERROR_REASON_NOT_SELECTED, round, clientId);
     return undefined;
   }
 
-  /** The API error of a store refusal (the store numbers rounds from 0, the API from 1). */
+  /** The API error of a store refusal of an upload (STORE_ERROR_API_REASON; the API numbers rounds from 1). */
   private async apiErrorOf(e: unknown, round: number, clientId: string): Promise<unknown> {
     if (!isStoreError(e)) return e;
-    const because = { cause: e };
-    switch (e.reason) {
-      case 'DUPLICATE_SUBMISSION':
-        return new ApiError(e.reason, `a different upload is recorded for round ${round}`, { round }, because);
-      case 'ROUND_CLOSED':
-      case 'ROUND_NOT_OPEN':
+    const reason = STORE_ERROR_API_REASON[e.reason];
+    return reason === undefined ? e : this.uploadRefusal(reason, round, clientId, e);
+  }
+
+  /** An upload for API round `round` refused for `reason`, with the message and metadata errors.proto lists. */
+  private async uploadRefusal(
+    reason: KnownErrorReason,
+    round: number,
+    clientId: string,
+    cause?: unknown,
+  ): Promise<ApiError> {
+    const options = cause === undefined ? undefined : { cause };
+    switch (reason) {
+      case ErrorReason.ERROR_REASON_DUPLICATE_SUBMISSION:
+        return new ApiError(reason, `a different upload is recorded for round ${round}`, { round }, options);
+      case ErrorReason.ERROR_REASON_ROUND_CLOSED:
+      case ErrorReason.ERROR_REASON_ROUND_NOT_OPEN:
         return new ApiError(
-          e.reason,
-          e.reason === 'ROUND_CLOSED' ? `round ${round} no longer accepts uploads` : `round ${round} is not open`,
+          reason,
+          reason === ErrorReason.ERROR_REASON_ROUND_CLOSED
+            ? `round ${round} no longer accepts uploads`
+            : `round ${round} has not been opened`,
           { round, current_round: await this.currentRound() },
-          because,
+          options,
         );
-      case 'NOT_SELECTED':
-        return new ApiError(e.reason, `the client is not a participant of round ${round}`, { round }, because);
-      case 'UNKNOWN_CLIENT':
-        return new ApiError(e.reason, 'the client is not registered in this run', { client_id: clientId }, because);
+      case ErrorReason.ERROR_REASON_NOT_SELECTED:
+        return new ApiError(reason, `the client is not a participant of round ${round}`, { round }, options);
+      case ErrorReason.ERROR_REASON_UNKNOWN_CLIENT:
+        return unknownClient(clientId, options);
       default:
-        return e;
+        return new ApiError(reason, `the upload for round ${round} was refused`, { round }, options);
     }
   }
 
@@ -366,4 +364,13 @@ export class AggregatorService {
     this.versionHint = version;
     return (await this.store.getRoundStatus(version)) ? apiRound(version) : version;
   }
+}
+
+function unknownClient(clientId: string, options?: { cause?: unknown }): ApiError {
+  return new ApiError(
+    ErrorReason.ERROR_REASON_UNKNOWN_CLIENT,
+    'the client is not registered in this run; register again',
+    { client_id: clientId },
+    options,
+  );
 }

@@ -1,5 +1,5 @@
 import { Metadata } from '@grpc/grpc-js';
-import { bearerMetadata, joinSecretMetadata } from '@fedkseed/proto';
+import { bearerMetadata, errorReasonToJSON, joinSecretMetadata } from '@fedkseed/proto';
 import { isApiError } from '@fedkseed/service-kit';
 
 import { ClientAuth } from './auth';
@@ -10,7 +10,7 @@ function reasonOf(f: () => unknown): string | undefined {
   try {
     f();
   } catch (e) {
-    return isApiError(e) ? e.reason : String(e);
+    return isApiError(e) ? errorReasonToJSON(e.reason) : String(e);
   }
   return undefined;
 }
@@ -36,14 +36,18 @@ describe('ClientAuth', () => {
       bearerMetadata(otherRun.clientToken('c-abc')),
       bearerMetadata(otherSecret.clientToken('c-abc')),
     ])
-      expect(reasonOf(() => auth.authenticate(md))).toBe('BAD_TOKEN');
-    expect(reasonOf(() => auth.authenticateClient(bearerMetadata(auth.operatorToken())))).toBe('BAD_TOKEN');
+      expect(reasonOf(() => auth.authenticate(md))).toBe('ERROR_REASON_BAD_TOKEN');
+    expect(reasonOf(() => auth.authenticateClient(bearerMetadata(auth.operatorToken())))).toBe(
+      'ERROR_REASON_BAD_TOKEN',
+    );
   });
 
   it('checks the join secret', () => {
     expect(reasonOf(() => auth.checkJoinSecret(joinSecretMetadata('join-secret-1234')))).toBeUndefined();
-    expect(reasonOf(() => auth.checkJoinSecret(joinSecretMetadata('join-secret-123')))).toBe('BAD_JOIN_SECRET');
-    expect(reasonOf(() => auth.checkJoinSecret(new Metadata()))).toBe('BAD_JOIN_SECRET');
+    expect(reasonOf(() => auth.checkJoinSecret(joinSecretMetadata('join-secret-123')))).toBe(
+      'ERROR_REASON_BAD_JOIN_SECRET',
+    );
+    expect(reasonOf(() => auth.checkJoinSecret(new Metadata()))).toBe('ERROR_REASON_BAD_JOIN_SECRET');
   });
 
   it('derives the same client id from the same idempotency key, and a fresh one without', () => {

@@ -45,7 +45,7 @@ export class ClientAuth {
     const [given] = metadata.get(METADATA_JOIN_SECRET);
     // Digests have equal length whatever was sent, so the comparison leaks nothing about the secret.
     if (typeof given !== 'string' || !timingSafeEqual(sha256(given), this.joinSecretDigest))
-      throw new ApiError(ErrorReason.BAD_JOIN_SECRET, `missing or wrong ${METADATA_JOIN_SECRET}`);
+      throw new ApiError(ErrorReason.ERROR_REASON_BAD_JOIN_SECRET, `missing or wrong ${METADATA_JOIN_SECRET}`);
   }
 
   /** The caller named by a valid bearer token; throws UNAUTHENTICATED/BAD_TOKEN otherwise. */
@@ -53,21 +53,23 @@ export class ClientAuth {
     const token = bearerToken(metadata);
     const parts = token?.split('.');
     if (!parts || parts.length !== 3 || parts[0] !== TOKEN_VERSION)
-      throw new ApiError(ErrorReason.BAD_TOKEN, 'missing or malformed bearer token');
+      throw new ApiError(ErrorReason.ERROR_REASON_BAD_TOKEN, 'missing or malformed bearer token');
     const [, principal, mac] = parts;
     const expected = Buffer.from(this.mac(principal), 'utf8');
     const given = Buffer.from(mac, 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
-      throw new ApiError(ErrorReason.BAD_TOKEN, 'bearer token was not issued by this run');
+      throw new ApiError(ErrorReason.ERROR_REASON_BAD_TOKEN, 'bearer token was not issued by this run');
     if (principal === OPERATOR) return { kind: 'operator' };
-    if (!CLIENT_ID_PATTERN.test(principal)) throw new ApiError(ErrorReason.BAD_TOKEN, 'malformed bearer token');
+    if (!CLIENT_ID_PATTERN.test(principal))
+      throw new ApiError(ErrorReason.ERROR_REASON_BAD_TOKEN, 'malformed bearer token');
     return { kind: 'client', clientId: principal };
   }
 
   /** Like `authenticate`, refusing the operator: the calls that act as a client. */
   authenticateClient(metadata: Metadata): string {
     const principal = this.authenticate(metadata);
-    if (principal.kind !== 'client') throw new ApiError(ErrorReason.BAD_TOKEN, 'this call needs a client token');
+    if (principal.kind !== 'client')
+      throw new ApiError(ErrorReason.ERROR_REASON_BAD_TOKEN, 'this call needs a client token');
     return principal.clientId;
   }
 

@@ -1,4 +1,4 @@
-import type { SubmitScalarGradientsRequest } from '@fedkseed/proto';
+import { errorReasonToJSON, type ErrorReason, type SubmitScalarGradientsRequest } from '@fedkseed/proto';
 
 import { checkRegistration, checkUpload, type UploadRules } from './validation';
 
@@ -16,7 +16,8 @@ const upload = (over: Partial<SubmitScalarGradientsRequest> = {}): SubmitScalarG
   trainDurationMs: 10,
   ...over,
 });
-const reasonOf = (req: SubmitScalarGradientsRequest, r: UploadRules = rules) => checkUpload(req, r)?.reason;
+const nameOf = (reason: ErrorReason | undefined) => (reason === undefined ? undefined : errorReasonToJSON(reason));
+const reasonOf = (req: SubmitScalarGradientsRequest, r: UploadRules = rules) => nameOf(checkUpload(req, r)?.reason);
 
 describe('checkUpload', () => {
   it('accepts a consistent upload', () => {
@@ -25,18 +26,20 @@ describe('checkUpload', () => {
   });
 
   it('finds each problem, version first, then the pairs, then the counts', () => {
-    expect(reasonOf(upload({ modelVersion: 1, meanLocalLoss: NaN }))).toBe('STALE_VERSION');
+    expect(reasonOf(upload({ modelVersion: 1, meanLocalLoss: NaN }))).toBe('ERROR_REASON_STALE_VERSION');
     const five = Array.from({ length: 5 }, () => ({ seedIndex: 0, scalarGrad: 1 }));
-    expect(reasonOf(upload({ scalarGradients: five, localStepsRun: 5, skippedSteps: 0 }))).toBe('TOO_MANY_PAIRS');
+    expect(reasonOf(upload({ scalarGradients: five, localStepsRun: 5, skippedSteps: 0 }))).toBe(
+      'ERROR_REASON_TOO_MANY_PAIRS',
+    );
     expect(reasonOf(upload({ scalarGradients: [{ seedIndex: 16, scalarGrad: 1 }], localStepsRun: 2 }))).toBe(
-      'SEED_INDEX_OUT_OF_RANGE',
+      'ERROR_REASON_SEED_INDEX_OUT_OF_RANGE',
     );
     expect(reasonOf(upload({ scalarGradients: [{ seedIndex: 0, scalarGrad: NaN }], localStepsRun: 2 }))).toBe(
-      'NON_FINITE_SCALAR',
+      'ERROR_REASON_NON_FINITE_SCALAR',
     );
-    expect(reasonOf(upload({ localStepsRun: 5, skippedSteps: 3 }))).toBe('INVALID_FIELD');
-    expect(reasonOf(upload({ localStepsRun: 2 }))).toBe('INVALID_FIELD');
-    expect(reasonOf(upload({ meanLocalLoss: Infinity }))).toBe('INVALID_FIELD');
+    expect(reasonOf(upload({ localStepsRun: 5, skippedSteps: 3 }))).toBe('ERROR_REASON_INVALID_FIELD');
+    expect(reasonOf(upload({ localStepsRun: 2 }))).toBe('ERROR_REASON_INVALID_FIELD');
+    expect(reasonOf(upload({ meanLocalLoss: Infinity }))).toBe('ERROR_REASON_INVALID_FIELD');
     expect(checkUpload(upload({ localStepsRun: 2 }), rules)?.metadata).toEqual({ field: 'local_steps_run' });
   });
 
@@ -51,7 +54,7 @@ describe('checkUpload', () => {
       localStepsRun: 2,
       skippedSteps: 0,
     });
-    expect(checkUpload(twice15, pro)?.reason).toBe('SEED_NOT_ASSIGNED');
+    expect(nameOf(checkUpload(twice15, pro)?.reason)).toBe('ERROR_REASON_SEED_NOT_ASSIGNED');
     expect(checkUpload(twice15, pro)?.metadata).toEqual({ position: 1, seed_index: 15 });
   });
 });
@@ -60,7 +63,9 @@ describe('checkRegistration', () => {
   const reg = { displayName: 'site', numExamples: 3, clientVersion: 'sdk/1', idempotencyKey: '' };
   it('needs examples under data-size weighting only, and bounds the strings', () => {
     expect(checkRegistration(reg, 'data-size')).toBeUndefined();
-    expect(checkRegistration({ ...reg, numExamples: 0 }, 'data-size')?.reason).toBe('INVALID_FIELD');
+    expect(nameOf(checkRegistration({ ...reg, numExamples: 0 }, 'data-size')?.reason)).toBe(
+      'ERROR_REASON_INVALID_FIELD',
+    );
     expect(checkRegistration({ ...reg, numExamples: 0 }, 'equal')).toBeUndefined();
     expect(checkRegistration({ ...reg, displayName: 'x'.repeat(65) }, 'equal')?.metadata).toEqual({
       field: 'display_name',

@@ -25,23 +25,27 @@ export interface UploadRules {
 }
 
 function invalidField(field: string, message: string): ApiError {
-  return new ApiError(ErrorReason.INVALID_FIELD, message, { field });
+  return new ApiError(ErrorReason.ERROR_REASON_INVALID_FIELD, message, { field });
 }
 
 /** The first problem of an upload, or undefined when it may be stored. */
 export function checkUpload(request: SubmitScalarGradientsRequest, rules: UploadRules): ApiError | undefined {
   if (request.modelVersion !== rules.baseVersion)
     return new ApiError(
-      ErrorReason.STALE_VERSION,
+      ErrorReason.ERROR_REASON_STALE_VERSION,
       `the round trains from model version ${rules.baseVersion}, the upload says ${request.modelVersion}`,
       { model_version: request.modelVersion, base_version: rules.baseVersion },
     );
   const pairs = request.scalarGradients;
   if (pairs.length > rules.numLocalSteps)
-    return new ApiError(ErrorReason.TOO_MANY_PAIRS, `${pairs.length} pairs, at most ${rules.numLocalSteps} allowed`, {
-      count: pairs.length,
-      max_count: rules.numLocalSteps,
-    });
+    return new ApiError(
+      ErrorReason.ERROR_REASON_TOO_MANY_PAIRS,
+      `${pairs.length} pairs, at most ${rules.numLocalSteps} allowed`,
+      {
+        count: pairs.length,
+        max_count: rules.numLocalSteps,
+      },
+    );
   // Each assigned index may be used as often as it was assigned (a skipped step uploads nothing).
   let unused: Map<number, number> | undefined;
   if (rules.assignedSeeds) {
@@ -52,19 +56,23 @@ export function checkUpload(request: SubmitScalarGradientsRequest, rules: Upload
     const { seedIndex, scalarGrad } = pairs[position];
     if (!(seedIndex < rules.numCandidateSeeds))
       return new ApiError(
-        ErrorReason.SEED_INDEX_OUT_OF_RANGE,
+        ErrorReason.ERROR_REASON_SEED_INDEX_OUT_OF_RANGE,
         `pair ${position}: seed index ${seedIndex} is not in [0, ${rules.numCandidateSeeds})`,
         { position, seed_index: seedIndex, num_candidate_seeds: rules.numCandidateSeeds },
       );
     if (!Number.isFinite(scalarGrad))
-      return new ApiError(ErrorReason.NON_FINITE_SCALAR, `pair ${position}: scalar gradient ${scalarGrad}`, {
-        position,
-      });
+      return new ApiError(
+        ErrorReason.ERROR_REASON_NON_FINITE_SCALAR,
+        `pair ${position}: scalar gradient ${scalarGrad}`,
+        {
+          position,
+        },
+      );
     if (unused) {
       const left = unused.get(seedIndex) ?? 0;
       if (left === 0)
         return new ApiError(
-          ErrorReason.SEED_NOT_ASSIGNED,
+          ErrorReason.ERROR_REASON_SEED_NOT_ASSIGNED,
           `pair ${position}: seed index ${seedIndex} was not assigned (or is used more often than assigned)`,
           { position, seed_index: seedIndex },
         );

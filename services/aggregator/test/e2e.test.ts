@@ -118,7 +118,7 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
     const different = { ...upload, meanLocalLoss: upload.meanLocalLoss + 1 };
     expect(await failure(caller.submit(a.token, different))).toMatchObject({
       code: status.ALREADY_EXISTS,
-      reason: 'DUPLICATE_SUBMISSION',
+      reason: 'ERROR_REASON_DUPLICATE_SUBMISSION',
     });
     expect(await app.store.dump()).toBe(before);
     // After uploading, the client waits.
@@ -185,7 +185,7 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
     expect(other.clientId).not.toBe(first.clientId);
     expect(await failure(caller.register({ numExamples: 6, idempotencyKey: 'device-1' }))).toMatchObject({
       code: status.INVALID_ARGUMENT,
-      reason: 'INVALID_FIELD',
+      reason: 'ERROR_REASON_INVALID_FIELD',
     });
   });
 });

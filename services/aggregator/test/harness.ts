@@ -11,6 +11,7 @@ import { credentials, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import {
   AggregatorServiceClient,
   bearerMetadata,
+  errorReasonToJSON,
   joinSecretMetadata,
   readErrorDetail,
   type GetRunStateResponse,
@@ -179,14 +180,14 @@ export class AggregatorCaller {
   }
 }
 
-/** Awaits a call expected to fail; returns its status code and ErrorDetail reason. */
+/** Awaits a call expected to fail; returns its status code and ErrorDetail reason (by name, for readable diffs). */
 export async function failure(p: Promise<unknown>): Promise<{ code: number; reason?: string; metadata?: object }> {
   try {
     await p;
   } catch (e) {
     const err = e as ServiceError;
     const detail = readErrorDetail(err.metadata);
-    return { code: err.code, reason: detail?.reason, metadata: detail?.metadata };
+    return { code: err.code, reason: detail && errorReasonToJSON(detail.reason), metadata: detail?.metadata };
   }
   throw new Error('expected the call to fail');
 }

@@ -93,36 +93,54 @@ describe.each(kinds)('refused requests change nothing (%s store)', (kind) => {
       );
 
     // Credentials.
-    await refused(() => caller.submit('garbage', valid), status.UNAUTHENTICATED, 'BAD_TOKEN');
-    await refused(noToken, status.UNAUTHENTICATED, 'BAD_TOKEN');
-    await refused(() => caller.submit(`${a.token}x`, valid), status.UNAUTHENTICATED, 'BAD_TOKEN');
-    await refused(() => caller.submit(otherSecret.clientToken(a.clientId), valid), status.UNAUTHENTICATED, 'BAD_TOKEN');
-    await refused(() => caller.submit(otherRun.clientToken(a.clientId), valid), status.UNAUTHENTICATED, 'BAD_TOKEN');
-    await refused(() => caller.submit(app.auth.operatorToken(), valid), status.UNAUTHENTICATED, 'BAD_TOKEN');
-    await refused(() => caller.getTask('garbage', 0), status.UNAUTHENTICATED, 'BAD_TOKEN');
-    await refused(() => caller.runState('garbage'), status.UNAUTHENTICATED, 'BAD_TOKEN');
+    await refused(() => caller.submit('garbage', valid), status.UNAUTHENTICATED, 'ERROR_REASON_BAD_TOKEN');
+    await refused(noToken, status.UNAUTHENTICATED, 'ERROR_REASON_BAD_TOKEN');
+    await refused(() => caller.submit(`${a.token}x`, valid), status.UNAUTHENTICATED, 'ERROR_REASON_BAD_TOKEN');
+    await refused(
+      () => caller.submit(otherSecret.clientToken(a.clientId), valid),
+      status.UNAUTHENTICATED,
+      'ERROR_REASON_BAD_TOKEN',
+    );
+    await refused(
+      () => caller.submit(otherRun.clientToken(a.clientId), valid),
+      status.UNAUTHENTICATED,
+      'ERROR_REASON_BAD_TOKEN',
+    );
+    await refused(
+      () => caller.submit(app.auth.operatorToken(), valid),
+      status.UNAUTHENTICATED,
+      'ERROR_REASON_BAD_TOKEN',
+    );
+    await refused(() => caller.getTask('garbage', 0), status.UNAUTHENTICATED, 'ERROR_REASON_BAD_TOKEN');
+    await refused(() => caller.runState('garbage'), status.UNAUTHENTICATED, 'ERROR_REASON_BAD_TOKEN');
     await refused(
       () => caller.register({ numExamples: 3 }, 'wrong-join-secret'),
       status.UNAUTHENTICATED,
-      'BAD_JOIN_SECRET',
+      'ERROR_REASON_BAD_JOIN_SECRET',
     );
-    await refused(() => caller.register({ numExamples: 3 }, ''), status.UNAUTHENTICATED, 'BAD_JOIN_SECRET');
+    await refused(
+      () => caller.register({ numExamples: 3 }, ''),
+      status.UNAUTHENTICATED,
+      'ERROR_REASON_BAD_JOIN_SECRET',
+    );
     const ghost = app.auth.clientToken('c-ghost');
-    await refused(() => caller.submit(ghost, valid), status.NOT_FOUND, 'UNKNOWN_CLIENT', { client_id: 'c-ghost' });
-    await refused(() => caller.getTask(ghost, 0), status.NOT_FOUND, 'UNKNOWN_CLIENT');
+    await refused(() => caller.submit(ghost, valid), status.NOT_FOUND, 'ERROR_REASON_UNKNOWN_CLIENT', {
+      client_id: 'c-ghost',
+    });
+    await refused(() => caller.getTask(ghost, 0), status.NOT_FOUND, 'ERROR_REASON_UNKNOWN_CLIENT');
     // An unknown client ranks before a round that is not open (the upload itself would be accepted).
-    await refused(() => caller.submit(ghost, { ...valid, round: 2 }), status.NOT_FOUND, 'UNKNOWN_CLIENT', {
+    await refused(() => caller.submit(ghost, { ...valid, round: 2 }), status.NOT_FOUND, 'ERROR_REASON_UNKNOWN_CLIENT', {
       client_id: 'c-ghost',
     });
 
     // Registration fields.
-    await refused(() => caller.register({ numExamples: 0 }), status.INVALID_ARGUMENT, 'INVALID_FIELD', {
+    await refused(() => caller.register({ numExamples: 0 }), status.INVALID_ARGUMENT, 'ERROR_REASON_INVALID_FIELD', {
       field: 'num_examples',
     });
     await refused(
       () => caller.register({ numExamples: 1, displayName: 'n'.repeat(65) }),
       status.INVALID_ARGUMENT,
-      'INVALID_FIELD',
+      'ERROR_REASON_INVALID_FIELD',
       { field: 'display_name' },
     );
 
@@ -131,7 +149,7 @@ describe.each(kinds)('refused requests change nothing (%s store)', (kind) => {
     await refused(
       () => caller.submit(a.token, withPairs(outOfRange)),
       status.INVALID_ARGUMENT,
-      'SEED_INDEX_OUT_OF_RANGE',
+      'ERROR_REASON_SEED_INDEX_OUT_OF_RANGE',
       {
         position: '1',
         seed_index: '64',
@@ -140,47 +158,64 @@ describe.each(kinds)('refused requests change nothing (%s store)', (kind) => {
     );
     for (const bad of [NaN, Infinity, -Infinity]) {
       const nonFinite = pairs.map((p, j) => (j === 0 ? { ...p, scalarGrad: bad } : p));
-      await refused(() => caller.submit(a.token, withPairs(nonFinite)), status.INVALID_ARGUMENT, 'NON_FINITE_SCALAR', {
-        position: '0',
-      });
+      await refused(
+        () => caller.submit(a.token, withPairs(nonFinite)),
+        status.INVALID_ARGUMENT,
+        'ERROR_REASON_NON_FINITE_SCALAR',
+        {
+          position: '0',
+        },
+      );
     }
     const tooMany = Array.from({ length: 9 }, (_, j) => ({ seedIndex: j, scalarGrad: 1 }));
     await refused(
       () => caller.submit(a.token, withPairs(tooMany, { skippedSteps: 0, localStepsRun: 8 })),
       status.INVALID_ARGUMENT,
-      'TOO_MANY_PAIRS',
+      'ERROR_REASON_TOO_MANY_PAIRS',
       { count: '9', max_count: '8' },
     );
     await refused(
       () => caller.submit(a.token, { ...valid, localStepsRun: valid.localStepsRun - 1 }),
       status.INVALID_ARGUMENT,
-      'INVALID_FIELD',
+      'ERROR_REASON_INVALID_FIELD',
       { field: 'local_steps_run' },
     );
-    await refused(() => caller.submit(a.token, { ...valid, round: 2 }), status.FAILED_PRECONDITION, 'ROUND_NOT_OPEN', {
-      round: '2',
-      current_round: '1',
-    });
-    await refused(() => caller.submit(a.token, { ...valid, round: 0 }), status.INVALID_ARGUMENT, 'INVALID_FIELD', {
-      field: 'round',
-    });
+    await refused(
+      () => caller.submit(a.token, { ...valid, round: 2 }),
+      status.FAILED_PRECONDITION,
+      'ERROR_REASON_ROUND_NOT_OPEN',
+      {
+        round: '2',
+        current_round: '1',
+      },
+    );
+    await refused(
+      () => caller.submit(a.token, { ...valid, round: 0 }),
+      status.INVALID_ARGUMENT,
+      'ERROR_REASON_INVALID_FIELD',
+      {
+        field: 'round',
+      },
+    );
     await refused(
       () => caller.submit(a.token, { ...valid, modelVersion: 3 }),
       status.FAILED_PRECONDITION,
-      'STALE_VERSION',
+      'ERROR_REASON_STALE_VERSION',
       {
         model_version: '3',
         base_version: '0',
       },
     );
-    await refused(() => caller.getTask(a.token, 5), status.FAILED_PRECONDITION, 'STALE_VERSION');
+    await refused(() => caller.getTask(a.token, 5), status.FAILED_PRECONDITION, 'ERROR_REASON_STALE_VERSION');
 
     // Not selected ranks before the upload's own problems.
     const taskForC = { ...task };
     const fromC = c.train(taskForC, rng(4));
-    await refused(() => caller.submit(c.token, fromC), status.PERMISSION_DENIED, 'NOT_SELECTED', { round: '1' });
+    await refused(() => caller.submit(c.token, fromC), status.PERMISSION_DENIED, 'ERROR_REASON_NOT_SELECTED', {
+      round: '1',
+    });
     const nanFromC = { ...fromC, scalarGradients: fromC.scalarGradients.map((p) => ({ ...p, scalarGrad: NaN })) };
-    await refused(() => caller.submit(c.token, nanFromC), status.PERMISSION_DENIED, 'NOT_SELECTED');
+    await refused(() => caller.submit(c.token, nanFromC), status.PERMISSION_DENIED, 'ERROR_REASON_NOT_SELECTED');
 
     // A malformed fingerprint of the base model refuses the whole upload.
     const fp = { version: 0, scheme: 'philox-proj-v1', projections: [1.5, -2.25] };
@@ -195,7 +230,7 @@ describe.each(kinds)('refused requests change nothing (%s store)', (kind) => {
       await refused(
         () => caller.submit(a.token, { ...valid, baseModelFingerprint: bad }),
         status.INVALID_ARGUMENT,
-        'INVALID_FIELD',
+        'ERROR_REASON_INVALID_FIELD',
         { field: 'base_model_fingerprint' },
       );
 
@@ -213,19 +248,23 @@ describe.each(kinds)('refused requests change nothing (%s store)', (kind) => {
     // Late: b was selected for round 1 but it closed at quorum.
     const lateTask = { ...task };
     const late = b.train(lateTask, rng(5));
-    await refused(() => caller.submit(b.token, late), status.FAILED_PRECONDITION, 'ROUND_CLOSED', {
+    await refused(() => caller.submit(b.token, late), status.FAILED_PRECONDITION, 'ERROR_REASON_ROUND_CLOSED', {
       round: '1',
       current_round: '2',
     });
     const lateNaN = { ...late, scalarGradients: late.scalarGradients.map((p) => ({ ...p, scalarGrad: NaN })) };
-    await refused(() => caller.submit(b.token, lateNaN), status.FAILED_PRECONDITION, 'ROUND_CLOSED');
+    await refused(() => caller.submit(b.token, lateNaN), status.FAILED_PRECONDITION, 'ERROR_REASON_ROUND_CLOSED');
     // A different upload from a for the closed round: the first one stands.
     const different = { ...valid, meanLocalLoss: valid.meanLocalLoss + 1 };
-    await refused(() => caller.submit(a.token, different), status.ALREADY_EXISTS, 'DUPLICATE_SUBMISSION', {
+    await refused(() => caller.submit(a.token, different), status.ALREADY_EXISTS, 'ERROR_REASON_DUPLICATE_SUBMISSION', {
       round: '1',
     });
     const differentNaN = { ...valid, scalarGradients: valid.scalarGradients.map((p) => ({ ...p, scalarGrad: NaN })) };
-    await refused(() => caller.submit(a.token, differentNaN), status.ALREADY_EXISTS, 'DUPLICATE_SUBMISSION');
+    await refused(
+      () => caller.submit(a.token, differentNaN),
+      status.ALREADY_EXISTS,
+      'ERROR_REASON_DUPLICATE_SUBMISSION',
+    );
   });
 
   it('closes at the deadline with the uploads that arrived (weights renormalized) and refuses late ones', async () => {
@@ -258,7 +297,7 @@ describe.each(kinds)('refused requests change nothing (%s store)', (kind) => {
     const before = await app.store.dump();
     expect(await failure(caller.submit(clients[1].token, uploads[1]))).toMatchObject({
       code: status.FAILED_PRECONDITION,
-      reason: 'ROUND_CLOSED',
+      reason: 'ERROR_REASON_ROUND_CLOSED',
     });
     expect(await app.store.dump()).toBe(before);
   });

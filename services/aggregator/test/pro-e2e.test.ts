@@ -115,10 +115,10 @@ describe.each(kinds)('FedKSeed-Pro end to end (%s store)', (kind) => {
       localStepsRun: 1 + upload.skippedSteps,
     };
     const before = await s.app.store.dump();
-    expect(await failure(caller.submit(a.token, bad))).toMatchObject({ reason: 'SEED_NOT_ASSIGNED' });
+    expect(await failure(caller.submit(a.token, bad))).toMatchObject({ reason: 'ERROR_REASON_SEED_NOT_ASSIGNED' });
     // A round that was never opened has no assignment to check against: ROUND_NOT_OPEN, as in plain FedKSeed.
     expect(await failure(caller.submit(a.token, { ...upload, round: 2 }))).toMatchObject({
-      reason: 'ROUND_NOT_OPEN',
+      reason: 'ERROR_REASON_ROUND_NOT_OPEN',
       metadata: { round: '2', current_round: '1' },
     });
     expect(await s.app.store.dump()).toBe(before);

@@ -96,15 +96,23 @@ export class SeedProbabilityService {
     for (let position = 0; position < pairs.length; position++) {
       const { seedIndex, scalarGrad } = pairs[position];
       if (!(seedIndex < this.numCandidateSeeds))
-        throw new ApiError(ErrorReason.SEED_INDEX_OUT_OF_RANGE, `pair ${position}: seed index ${seedIndex}`, {
-          position,
-          seed_index: seedIndex,
-          num_candidate_seeds: this.numCandidateSeeds,
-        });
+        throw new ApiError(
+          ErrorReason.ERROR_REASON_SEED_INDEX_OUT_OF_RANGE,
+          `pair ${position}: seed index ${seedIndex}`,
+          {
+            position,
+            seed_index: seedIndex,
+            num_candidate_seeds: this.numCandidateSeeds,
+          },
+        );
       if (!Number.isFinite(scalarGrad))
-        throw new ApiError(ErrorReason.NON_FINITE_SCALAR, `pair ${position}: scalar gradient ${scalarGrad}`, {
-          position,
-        });
+        throw new ApiError(
+          ErrorReason.ERROR_REASON_NON_FINITE_SCALAR,
+          `pair ${position}: scalar gradient ${scalarGrad}`,
+          {
+            position,
+          },
+        );
     }
     const { status } = await this.store.recordRoundScalars(request.round, pairs);
     const duplicate = status === 'duplicate';
@@ -139,18 +147,19 @@ export class SeedProbabilityService {
   private checkRequest(round: number, numCandidateSeeds: number): void {
     if (numCandidateSeeds !== this.numCandidateSeeds)
       throw new ApiError(
-        ErrorReason.CANDIDATE_SEEDS_MISMATCH,
+        ErrorReason.ERROR_REASON_CANDIDATE_SEEDS_MISMATCH,
         `K = ${numCandidateSeeds} in the request, the service has K = ${this.numCandidateSeeds}`,
         { num_candidate_seeds: numCandidateSeeds, expected: this.numCandidateSeeds },
       );
-    if (round < 1) throw new ApiError(ErrorReason.INVALID_FIELD, 'rounds count from 1', { field: 'round' });
+    if (round < 1)
+      throw new ApiError(ErrorReason.ERROR_REASON_INVALID_FIELD, 'rounds count from 1', { field: 'round' });
   }
 
   private authenticate(metadata: Metadata): void {
     if (!this.tokenDigest) return;
     const token = bearerToken(metadata);
     if (token === undefined || !timingSafeEqual(sha256(token), this.tokenDigest))
-      throw new ApiError(ErrorReason.BAD_TOKEN, 'missing or wrong service token');
+      throw new ApiError(ErrorReason.ERROR_REASON_BAD_TOKEN, 'missing or wrong service token');
   }
 }
 

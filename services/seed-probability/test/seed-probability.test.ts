@@ -10,6 +10,7 @@ import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js'
 import {
   SeedProbabilityServiceClient,
   bearerMetadata,
+  errorReasonToJSON,
   readErrorDetail,
   type GetSeedDistributionResponse,
   type ReportRoundScalarsRequest,
@@ -69,7 +70,8 @@ async function failure(p: Promise<unknown>): Promise<{ code: number; reason?: st
     await p;
   } catch (e) {
     const err = e as ServiceError;
-    return { code: err.code, reason: readErrorDetail(err.metadata)?.reason };
+    const detail = readErrorDetail(err.metadata);
+    return { code: err.code, reason: detail && errorReasonToJSON(detail.reason) };
   }
   throw new Error('expected the call to fail');
 }
@@ -165,21 +167,25 @@ describe.each(kinds)('seed-probability service (%s store)', (kind) => {
       { seedIndex: 15, scalarGrad: -1 },
     ];
     const cases: [ReportRoundScalarsRequest, status, string][] = [
-      [{ round: 0, numCandidateSeeds: 16, scalarGradients: pairs }, status.INVALID_ARGUMENT, 'INVALID_FIELD'],
+      [
+        { round: 0, numCandidateSeeds: 16, scalarGradients: pairs },
+        status.INVALID_ARGUMENT,
+        'ERROR_REASON_INVALID_FIELD',
+      ],
       [
         { round: 1, numCandidateSeeds: 17, scalarGradients: pairs },
         status.FAILED_PRECONDITION,
-        'CANDIDATE_SEEDS_MISMATCH',
+        'ERROR_REASON_CANDIDATE_SEEDS_MISMATCH',
       ],
       [
         { round: 1, numCandidateSeeds: 16, scalarGradients: [...pairs, { seedIndex: 16, scalarGrad: 1 }] },
         status.INVALID_ARGUMENT,
-        'SEED_INDEX_OUT_OF_RANGE',
+        'ERROR_REASON_SEED_INDEX_OUT_OF_RANGE',
       ],
       [
         { round: 1, numCandidateSeeds: 16, scalarGradients: [...pairs, { seedIndex: 2, scalarGrad: NaN }] },
         status.INVALID_ARGUMENT,
-        'NON_FINITE_SCALAR',
+        'ERROR_REASON_NON_FINITE_SCALAR',
       ],
     ];
     for (const [req, code, reason] of cases) {
@@ -189,11 +195,11 @@ describe.each(kinds)('seed-probability service (%s store)', (kind) => {
     }
     expect(await failure(caller.distribution(0, 16))).toEqual({
       code: status.INVALID_ARGUMENT,
-      reason: 'INVALID_FIELD',
+      reason: 'ERROR_REASON_INVALID_FIELD',
     });
     expect(await failure(caller.distribution(1, 4096))).toEqual({
       code: status.FAILED_PRECONDITION,
-      reason: 'CANDIDATE_SEEDS_MISMATCH',
+      reason: 'ERROR_REASON_CANDIDATE_SEEDS_MISMATCH',
     });
     // The valid request still counts as the first report of round 1.
     expect((await caller.report({ round: 1, numCandidateSeeds: 16, scalarGradients: pairs })).duplicate).toBe(false);
@@ -205,10 +211,13 @@ describe.each(kinds)('seed-probability service (%s store)', (kind) => {
     const stranger = new Caller(app.server.address, 'wrong-token-0123456789');
     const anonymous = new Caller(app.server.address);
     callers.push(stranger, anonymous);
-    expect(await failure(stranger.distribution(1, 8))).toEqual({ code: status.UNAUTHENTICATED, reason: 'BAD_TOKEN' });
+    expect(await failure(stranger.distribution(1, 8))).toEqual({
+      code: status.UNAUTHENTICATED,
+      reason: 'ERROR_REASON_BAD_TOKEN',
+    });
     expect(await failure(anonymous.report({ round: 1, numCandidateSeeds: 8, scalarGradients: [] }))).toEqual({
       code: status.UNAUTHENTICATED,
-      reason: 'BAD_TOKEN',
+      reason: 'ERROR_REASON_BAD_TOKEN',
     });
     await caller.report({ round: 1, numCandidateSeeds: 8, scalarGradients: [{ seedIndex: 1, scalarGrad: 9 }] });
     expect((await caller.distribution(2, 8)).distribution?.$case).toBe('uniform');

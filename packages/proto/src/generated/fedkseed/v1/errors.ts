@@ -12,6 +12,177 @@ export const protobufPackage = "fedkseed.v1";
 export const protobufFileName = "fedkseed/v1/errors.proto";
 
 /**
+ * Why a call failed, each value with the gRPC status code it is always sent with and the ErrorDetail.metadata
+ * keys it carries. New values may be added in this version. The services' comments cite a reason by its name
+ * without the ERROR_REASON_ prefix, after its status code (e.g. FAILED_PRECONDITION/STALE_VERSION).
+ */
+export enum ErrorReason {
+  /** ERROR_REASON_UNSPECIFIED - Not set; servers never send it. */
+  ERROR_REASON_UNSPECIFIED = 0,
+  /** ERROR_REASON_BAD_JOIN_SECRET - UNAUTHENTICATED. RegisterClient without the run's join secret in `x-fedkseed-join-secret`. Metadata: none. */
+  ERROR_REASON_BAD_JOIN_SECRET = 1,
+  /**
+   * ERROR_REASON_BAD_TOKEN - UNAUTHENTICATED. `authorization: Bearer <token>` missing, malformed, expired or not issued by this run.
+   * Metadata: none.
+   */
+  ERROR_REASON_BAD_TOKEN = 2,
+  /**
+   * ERROR_REASON_UNKNOWN_CLIENT - NOT_FOUND. The token is genuine but its client is no longer registered (evicted, run reset): register again.
+   * Metadata: client_id.
+   */
+  ERROR_REASON_UNKNOWN_CLIENT = 3,
+  /** ERROR_REASON_ROUND_NOT_OPEN - FAILED_PRECONDITION. The round named in the request has not been opened yet. Metadata: round, current_round. */
+  ERROR_REASON_ROUND_NOT_OPEN = 4,
+  /**
+   * ERROR_REASON_ROUND_CLOSED - FAILED_PRECONDITION. The round's deadline passed or it has been aggregated; the upload is not counted.
+   * Metadata: round, current_round.
+   */
+  ERROR_REASON_ROUND_CLOSED = 5,
+  /** ERROR_REASON_NOT_SELECTED - PERMISSION_DENIED. The client is not a participant of the round. Metadata: round. */
+  ERROR_REASON_NOT_SELECTED = 6,
+  /**
+   * ERROR_REASON_DUPLICATE_SUBMISSION - ALREADY_EXISTS. A different upload is already recorded for (round, client); the first one stands.
+   * Metadata: round.
+   */
+  ERROR_REASON_DUPLICATE_SUBMISSION = 7,
+  /** ERROR_REASON_SEED_INDEX_OUT_OF_RANGE - INVALID_ARGUMENT. A seed index is not in [0, K). Metadata: position, seed_index, num_candidate_seeds. */
+  ERROR_REASON_SEED_INDEX_OUT_OF_RANGE = 8,
+  /**
+   * ERROR_REASON_SEED_NOT_ASSIGNED - INVALID_ARGUMENT. The round assigned explicit seed indices and a pair uses another one (or uses one more often
+   * than assigned). Metadata: position, seed_index.
+   */
+  ERROR_REASON_SEED_NOT_ASSIGNED = 9,
+  /**
+   * ERROR_REASON_NON_FINITE_SCALAR - INVALID_ARGUMENT. A scalar gradient is NaN or +-Inf (a skipped step is left out, never sent as NaN).
+   * Metadata: position.
+   */
+  ERROR_REASON_NON_FINITE_SCALAR = 10,
+  /** ERROR_REASON_TOO_MANY_PAIRS - INVALID_ARGUMENT. More pairs than the round's local steps tau. Metadata: count, max_count. */
+  ERROR_REASON_TOO_MANY_PAIRS = 11,
+  /** ERROR_REASON_INVALID_FIELD - INVALID_ARGUMENT. Any other field fails validation. Metadata: field. */
+  ERROR_REASON_INVALID_FIELD = 12,
+  /**
+   * ERROR_REASON_STALE_VERSION - FAILED_PRECONDITION. GetTask: no catch-up from the client's model version exists (newer than the server's, or
+   * older than the oldest retained snapshot): rebuild from w0 with GetRunState; metadata: model_version,
+   * current_version, oldest_version. SubmitScalarGradients: the pairs were computed on another version than the
+   * round's base version; metadata: model_version, base_version.
+   */
+  ERROR_REASON_STALE_VERSION = 13,
+  /** ERROR_REASON_CANDIDATE_SEEDS_MISMATCH - FAILED_PRECONDITION. A request's K differs from the run's K. Metadata: num_candidate_seeds, expected. */
+  ERROR_REASON_CANDIDATE_SEEDS_MISMATCH = 14,
+  /**
+   * ERROR_REASON_RESOURCE_EXHAUSTED - RESOURCE_EXHAUSTED. Rate limit or capacity (e.g. the maximum number of registered clients) reached.
+   * Metadata: retry_after_ms.
+   */
+  ERROR_REASON_RESOURCE_EXHAUSTED = 15,
+  /** ERROR_REASON_STORE_UNAVAILABLE - UNAVAILABLE. The round-state store cannot be reached; retry with backoff. Metadata: retry_after_ms. */
+  ERROR_REASON_STORE_UNAVAILABLE = 16,
+  UNRECOGNIZED = -1,
+}
+
+export function errorReasonFromJSON(object: any): ErrorReason {
+  switch (object) {
+    case 0:
+    case "ERROR_REASON_UNSPECIFIED":
+      return ErrorReason.ERROR_REASON_UNSPECIFIED;
+    case 1:
+    case "ERROR_REASON_BAD_JOIN_SECRET":
+      return ErrorReason.ERROR_REASON_BAD_JOIN_SECRET;
+    case 2:
+    case "ERROR_REASON_BAD_TOKEN":
+      return ErrorReason.ERROR_REASON_BAD_TOKEN;
+    case 3:
+    case "ERROR_REASON_UNKNOWN_CLIENT":
+      return ErrorReason.ERROR_REASON_UNKNOWN_CLIENT;
+    case 4:
+    case "ERROR_REASON_ROUND_NOT_OPEN":
+      return ErrorReason.ERROR_REASON_ROUND_NOT_OPEN;
+    case 5:
+    case "ERROR_REASON_ROUND_CLOSED":
+      return ErrorReason.ERROR_REASON_ROUND_CLOSED;
+    case 6:
+    case "ERROR_REASON_NOT_SELECTED":
+      return ErrorReason.ERROR_REASON_NOT_SELECTED;
+    case 7:
+    case "ERROR_REASON_DUPLICATE_SUBMISSION":
+      return ErrorReason.ERROR_REASON_DUPLICATE_SUBMISSION;
+    case 8:
+    case "ERROR_REASON_SEED_INDEX_OUT_OF_RANGE":
+      return ErrorReason.ERROR_REASON_SEED_INDEX_OUT_OF_RANGE;
+    case 9:
+    case "ERROR_REASON_SEED_NOT_ASSIGNED":
+      return ErrorReason.ERROR_REASON_SEED_NOT_ASSIGNED;
+    case 10:
+    case "ERROR_REASON_NON_FINITE_SCALAR":
+      return ErrorReason.ERROR_REASON_NON_FINITE_SCALAR;
+    case 11:
+    case "ERROR_REASON_TOO_MANY_PAIRS":
+      return ErrorReason.ERROR_REASON_TOO_MANY_PAIRS;
+    case 12:
+    case "ERROR_REASON_INVALID_FIELD":
+      return ErrorReason.ERROR_REASON_INVALID_FIELD;
+    case 13:
+    case "ERROR_REASON_STALE_VERSION":
+      return ErrorReason.ERROR_REASON_STALE_VERSION;
+    case 14:
+    case "ERROR_REASON_CANDIDATE_SEEDS_MISMATCH":
+      return ErrorReason.ERROR_REASON_CANDIDATE_SEEDS_MISMATCH;
+    case 15:
+    case "ERROR_REASON_RESOURCE_EXHAUSTED":
+      return ErrorReason.ERROR_REASON_RESOURCE_EXHAUSTED;
+    case 16:
+    case "ERROR_REASON_STORE_UNAVAILABLE":
+      return ErrorReason.ERROR_REASON_STORE_UNAVAILABLE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ErrorReason.UNRECOGNIZED;
+  }
+}
+
+export function errorReasonToJSON(object: ErrorReason): string {
+  switch (object) {
+    case ErrorReason.ERROR_REASON_UNSPECIFIED:
+      return "ERROR_REASON_UNSPECIFIED";
+    case ErrorReason.ERROR_REASON_BAD_JOIN_SECRET:
+      return "ERROR_REASON_BAD_JOIN_SECRET";
+    case ErrorReason.ERROR_REASON_BAD_TOKEN:
+      return "ERROR_REASON_BAD_TOKEN";
+    case ErrorReason.ERROR_REASON_UNKNOWN_CLIENT:
+      return "ERROR_REASON_UNKNOWN_CLIENT";
+    case ErrorReason.ERROR_REASON_ROUND_NOT_OPEN:
+      return "ERROR_REASON_ROUND_NOT_OPEN";
+    case ErrorReason.ERROR_REASON_ROUND_CLOSED:
+      return "ERROR_REASON_ROUND_CLOSED";
+    case ErrorReason.ERROR_REASON_NOT_SELECTED:
+      return "ERROR_REASON_NOT_SELECTED";
+    case ErrorReason.ERROR_REASON_DUPLICATE_SUBMISSION:
+      return "ERROR_REASON_DUPLICATE_SUBMISSION";
+    case ErrorReason.ERROR_REASON_SEED_INDEX_OUT_OF_RANGE:
+      return "ERROR_REASON_SEED_INDEX_OUT_OF_RANGE";
+    case ErrorReason.ERROR_REASON_SEED_NOT_ASSIGNED:
+      return "ERROR_REASON_SEED_NOT_ASSIGNED";
+    case ErrorReason.ERROR_REASON_NON_FINITE_SCALAR:
+      return "ERROR_REASON_NON_FINITE_SCALAR";
+    case ErrorReason.ERROR_REASON_TOO_MANY_PAIRS:
+      return "ERROR_REASON_TOO_MANY_PAIRS";
+    case ErrorReason.ERROR_REASON_INVALID_FIELD:
+      return "ERROR_REASON_INVALID_FIELD";
+    case ErrorReason.ERROR_REASON_STALE_VERSION:
+      return "ERROR_REASON_STALE_VERSION";
+    case ErrorReason.ERROR_REASON_CANDIDATE_SEEDS_MISMATCH:
+      return "ERROR_REASON_CANDIDATE_SEEDS_MISMATCH";
+    case ErrorReason.ERROR_REASON_RESOURCE_EXHAUSTED:
+      return "ERROR_REASON_RESOURCE_EXHAUSTED";
+    case ErrorReason.ERROR_REASON_STORE_UNAVAILABLE:
+      return "ERROR_REASON_STORE_UNAVAILABLE";
+    case ErrorReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
  * Machine-readable detail of a failed call, in the spirit of google.rpc.ErrorInfo (defined here so that the API
  * does not depend on googleapis).
  *
@@ -24,52 +195,13 @@ export const protobufFileName = "fedkseed/v1/errors.proto";
  * say they are idempotent (all of them are, RegisterClient only when it carries an idempotency key). Every other
  * code is final for that request.
  *
- * Reasons: stable UPPER_SNAKE_CASE strings. New reasons may be added in this version; a client that meets one it
- * does not know acts on the status code. Metadata values are decimal numbers or short identifiers, never secrets.
- *
- *   reason                    status code          meaning                                       metadata keys
- *   BAD_JOIN_SECRET           UNAUTHENTICATED      RegisterClient without the run's join secret  -
- *                                                  in `x-fedkseed-join-secret`.
- *   BAD_TOKEN                 UNAUTHENTICATED      `authorization: Bearer <token>` missing,      -
- *                                                  malformed, expired or not issued by this run.
- *   UNKNOWN_CLIENT            NOT_FOUND            the token is genuine but its client is no      client_id
- *                                                  longer registered (evicted, run reset):
- *                                                  register again.
- *   ROUND_NOT_OPEN            FAILED_PRECONDITION  the round named in the request has not been    round, current_round
- *                                                  opened yet.
- *   ROUND_CLOSED              FAILED_PRECONDITION  the round's deadline passed or it has been     round, current_round
- *                                                  aggregated; the upload is not counted.
- *   NOT_SELECTED              PERMISSION_DENIED    the client is not a participant of the round.  round
- *   DUPLICATE_SUBMISSION      ALREADY_EXISTS       a different upload is already recorded for     round
- *                                                  (round, client); the first one stands.
- *   SEED_INDEX_OUT_OF_RANGE   INVALID_ARGUMENT     a seed index is not in [0, K).                 position, seed_index,
- *                                                                                                num_candidate_seeds
- *   SEED_NOT_ASSIGNED         INVALID_ARGUMENT     the round assigned explicit seed indices and   position, seed_index
- *                                                  a pair uses another one (or uses one more
- *                                                  often than assigned).
- *   NON_FINITE_SCALAR         INVALID_ARGUMENT     a scalar gradient is NaN or +-Inf (a skipped   position
- *                                                  step is left out, never sent as NaN).
- *   TOO_MANY_PAIRS            INVALID_ARGUMENT     more pairs than the round's local steps tau.   count, max_count
- *   INVALID_FIELD             INVALID_ARGUMENT     any other field fails validation.              field
- *   STALE_VERSION             FAILED_PRECONDITION  GetTask: no catch-up from the client's model   model_version,
- *                                                  version exists (newer than the server's, or    current_version,
- *                                                  older than the oldest retained snapshot):      oldest_version
- *                                                  rebuild from w0 with GetRunState.
- *                                                  SubmitScalarGradients: the pairs were          model_version,
- *                                                  computed on another version than the round's   base_version
- *                                                  base version.
- *   CANDIDATE_SEEDS_MISMATCH  FAILED_PRECONDITION  a request's K differs from the run's K.        num_candidate_seeds,
- *                                                                                                expected
- *   RESOURCE_EXHAUSTED        RESOURCE_EXHAUSTED   rate limit or capacity (e.g. the maximum       retry_after_ms
- *                                                  number of registered clients) reached.
- *   STORE_UNAVAILABLE         UNAVAILABLE          the round-state store cannot be reached;       retry_after_ms
- *                                                  retry with backoff.
+ * Metadata values are decimal numbers or short identifiers, never secrets.
  */
 export interface ErrorDetail {
-  /** Why the call failed: one of the reasons listed above (UPPER_SNAKE_CASE, at most 63 characters). */
-  reason: string;
+  /** Why the call failed. A client that meets a value it does not know acts on the status code. */
+  reason: ErrorReason;
   /**
-   * Context for the reason, keyed by the names listed above in lower_snake_case, e.g.
+   * Context for the reason, keyed by the names ErrorReason lists for it in lower_snake_case, e.g.
    * {"round": "12", "current_round": "13"}; numbers in decimal, durations in ms as the key says.
    */
   metadata: { [key: string]: string };
@@ -81,13 +213,13 @@ export interface ErrorDetail_MetadataEntry {
 }
 
 function createBaseErrorDetail(): ErrorDetail {
-  return { reason: "", metadata: {} };
+  return { reason: 0, metadata: {} };
 }
 
 export const ErrorDetail: MessageFns<ErrorDetail> = {
   encode(message: ErrorDetail, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.reason !== "") {
-      writer.uint32(10).string(message.reason);
+    if (message.reason !== 0) {
+      writer.uint32(24).int32(message.reason);
     }
     globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
       ErrorDetail_MetadataEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
@@ -108,12 +240,12 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
+          case 3: {
+            if (tag !== 24) {
               break;
             }
 
-            message.reason = reader.string();
+            message.reason = reader.int32() as any;
             continue;
           }
           case 2: {
@@ -141,7 +273,7 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
 
   fromJSON(object: any): ErrorDetail {
     return {
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      reason: isSet(object.reason) ? errorReasonFromJSON(object.reason) : 0,
       metadata: isObject(object.metadata)
         ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
           (acc: { [key: string]: string }, [key, value]: [string, any]) => {
@@ -161,8 +293,8 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
 
   toJSON(message: ErrorDetail): unknown {
     const obj: any = {};
-    if (message.reason !== "") {
-      obj.reason = message.reason;
+    if (message.reason !== 0) {
+      obj.reason = errorReasonToJSON(message.reason);
     }
     if (message.metadata) {
       const entries = globalThis.Object.entries(message.metadata) as [string, string][];
@@ -181,7 +313,7 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
   },
   fromPartial(object: DeepPartial<ErrorDetail>): ErrorDetail {
     const message = createBaseErrorDetail();
-    message.reason = object.reason ?? "";
+    message.reason = object.reason ?? 0;
     message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
       (acc: { [key: string]: string }, [key, value]: [string, string]) => {
         if (value !== undefined) {
