@@ -17,12 +17,12 @@ optimizers/mezo_optimizer.py. One step there is, in this order:
              param.data = param.data - lr * (projected_grad * z + weight_decay * param.data)
              (else param.data = param.data - lr * (projected_grad * z)); weight_decay = 0.0, multiply still done.
 
-So four regenerations of z over every parameter and two forwards per step. The model is written here with
-plain torch ops (no transformers): embedding, RMSNorm, rotary embedding (rotate-half), causal softmax attention
-via matmul (torch 1.13 has no scaled_dot_product_attention), SwiGLU MLP, F.linear with the [out, in] weights
-as stored; loss = F.cross_entropy over the shifted logits (labels -100 ignored), Hugging Face semantics.
+So four regenerations of z over every parameter and two forwards per step. The model is torch_llama.py's (this
+folder): plain torch ops (no transformers): embedding, RMSNorm, rotary embedding (rotate-half), causal softmax
+attention via matmul (torch 1.13 has no scaled_dot_product_attention), SwiGLU MLP, F.linear with the [out, in]
+weights as stored; loss = F.cross_entropy over the shifted logits (labels -100 ignored), Hugging Face semantics.
 
-The weights are read from model.safetensors with the small reader below (8-byte little-endian header length,
+The weights are read from model.safetensors with torch_llama.py's small reader (8-byte little-endian header length,
 JSON header, raw little-endian data). Before timing, the unperturbed loss on the given batch is compared with the
 TypeScript loss passed as --ts-loss.
 
@@ -35,7 +35,6 @@ says which BLAS library was actually loaded (from /proc/self/maps) and how fast 
 import argparse
 import ctypes
 import json
-import math
 import os
 import platform
 import statistics
@@ -45,7 +44,7 @@ import time
 try:
     import numpy as np
     import torch
-    import torch.nn.functional as F
+    from torch_llama import Llama, loaded_blas_libraries, read_safetensors  # this folder (the script's folder is on sys.path)
 except ImportError as exc:  # the caller prints install instructions
     print(json.dumps({"error": f"import failed: {exc}"}))
     sys.exit(3)
@@ -58,120 +57,6 @@ LOSS_RTOL = 1e-4
 
 def log(msg):
     print(f"[torch_zo_step] {msg}", file=sys.stderr, flush=True)
-
-
-# ------------------------------------------------------------------------------------------------ safetensors
-
-SAFETENSORS_DTYPES = {"F32": "<f4", "F16": "<f2"}
-
-
-def read_safetensors(path):
-    """{name: float32 torch tensor}, in file order."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 8:
-        raise ValueError(f"{path}: truncated")
-    header_len = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8:8 + header_len].decode("utf-8"))
-    base = 8 + header_len
-    out = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        dtype = SAFETENSORS_DTYPES.get(entry["dtype"])
-        if dtype is None:
-            raise ValueError(f"{path} [{name}]: unsupported dtype {entry['dtype']}")
-        begin, end = entry["data_offsets"]
-        count = (end - begin) // np.dtype(dtype).itemsize
-        arr = np.frombuffer(raw, dtype=dtype, count=count, offset=base + begin).astype(np.float32)
-        out[name] = torch.from_numpy(arr.reshape(entry["shape"]).copy())
-    return out
-
-
-# ------------------------------------------------------------------------------------------------ model
-
-
-class Llama:
-    """LLaMA forward with plain torch ops; parameters are nn.Parameter objects in Hugging Face order."""
-
-    def __init__(self, cfg, weights):
-        self.hidden = cfg["hidden_size"]
-        self.layers = cfg["num_hidden_layers"]
-        self.heads = cfg["num_attention_heads"]
-        self.kv_heads = cfg.get("num_key_value_heads", self.heads)
-        self.head_dim = cfg.get("head_dim") or self.hidden // self.heads
-        self.eps = cfg.get("rms_norm_eps", 1e-6)
-        self.theta = cfg.get("rope_theta", 10000.0)
-        self.vocab = cfg["vocab_size"]
-        self.tied = bool(cfg.get("tie_word_embeddings", False))
-        names = ["model.embed_tokens.weight"]
-        for l in range(self.layers):
-            p = f"model.layers.{l}"
-            names += [f"{p}.self_attn.{x}_proj.weight" for x in ("q", "k", "v", "o")]
-            names += [f"{p}.self_attn.{x}_proj.bias" for x in ("q", "k", "v") if f"{p}.self_attn.{x}_proj.bias" in weights]
-            names += [f"{p}.mlp.{x}_proj.weight" for x in ("gate", "up", "down")]
-            names += [f"{p}.input_layernorm.weight", f"{p}.post_attention_layernorm.weight"]
-        names.append("model.norm.weight")
-        if not self.tied:
-            names.append("lm_head.weight")
-        missing = [n for n in names if n not in weights]
-        if missing:
-            raise ValueError(f"missing tensors: {missing[:5]}")
-        extra = set(weights) - set(names)
-        if extra:
-            raise ValueError(f"unexpected tensors: {sorted(extra)[:5]}")
-        self.p = {n: torch.nn.Parameter(weights[n]) for n in names}
-
-    def named_parameters(self):
-        return list(self.p.items())
-
-    def num_parameters(self):
-        return sum(p.numel() for p in self.p.values())
-
-    def _rms(self, x, w):
-        var = x.pow(2).mean(-1, keepdim=True)
-        return w * (x * torch.rsqrt(var + self.eps))
-
-    @staticmethod
-    def _rotate_half(x):
-        h = x.shape[-1] // 2
-        return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
-
-    def loss(self, input_ids, labels):
-        P = self.p
-        b, t = input_ids.shape
-        d = self.head_dim
-        inv_freq = 1.0 / (self.theta ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
-        freqs = torch.outer(torch.arange(t, dtype=torch.float64), inv_freq)
-        emb = torch.cat((freqs, freqs), dim=-1)
-        cos, sin = emb.cos().float(), emb.sin().float()  # [T, d]
-        mask = torch.full((t, t), float("-inf")).triu(1)
-        groups = self.heads // self.kv_heads
-        x = F.embedding(input_ids, P["model.embed_tokens.weight"])
-        for l in range(self.layers):
-            p = f"model.layers.{l}"
-            n = self._rms(x, P[f"{p}.input_layernorm.weight"])
-            q = F.linear(n, P[f"{p}.self_attn.q_proj.weight"], P.get(f"{p}.self_attn.q_proj.bias"))
-            k = F.linear(n, P[f"{p}.self_attn.k_proj.weight"], P.get(f"{p}.self_attn.k_proj.bias"))
-            v = F.linear(n, P[f"{p}.self_attn.v_proj.weight"], P.get(f"{p}.self_attn.v_proj.bias"))
-            q = q.view(b, t, self.heads, d).transpose(1, 2)
-            k = k.view(b, t, self.kv_heads, d).transpose(1, 2)
-            v = v.view(b, t, self.kv_heads, d).transpose(1, 2)
-            q = q * cos + self._rotate_half(q) * sin
-            k = k * cos + self._rotate_half(k) * sin
-            if groups > 1:
-                k = k.repeat_interleave(groups, dim=1)
-                v = v.repeat_interleave(groups, dim=1)
-            scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d) + mask
-            o = torch.matmul(torch.softmax(scores, dim=-1), v)
-            o = o.transpose(1, 2).reshape(b, t, self.heads * d)
-            x = x + F.linear(o, P[f"{p}.self_attn.o_proj.weight"])
-            n = self._rms(x, P[f"{p}.post_attention_layernorm.weight"])
-            x = x + F.linear(F.silu(F.linear(n, P[f"{p}.mlp.gate_proj.weight"])) * F.linear(n, P[f"{p}.mlp.up_proj.weight"]),
-                             P[f"{p}.mlp.down_proj.weight"])
-        x = self._rms(x, P["model.norm.weight"])
-        logits = F.linear(x, P["model.embed_tokens.weight" if self.tied else "lm_head.weight"])
-        return F.cross_entropy(logits[:, :-1, :].reshape(-1, self.vocab), labels[:, 1:].reshape(-1), ignore_index=-100)
 
 
 # ------------------------------------------------------------------------------------------------ official step
@@ -256,18 +141,7 @@ def blas_facts(threads):
         torch.mm(a, b)
         samples.append(time.perf_counter() - t0)
     mm = statistics.median(samples)
-    libs = []
-    try:
-        with open("/proc/self/maps") as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 6:
-                    lib = parts[5]
-                    base = os.path.basename(lib)
-                    if ("blas" in base or "lapack" in base) and lib not in libs:
-                        libs.append(lib)
-    except OSError:
-        pass
+    libs = loaded_blas_libraries()
     openblas = None
     for lib in libs:
         if "libopenblas" in os.path.basename(lib):
