@@ -43,6 +43,7 @@ Where this port departs, and why:
     The token-weighted mean is reported next to it (heldOutTokenLoss).
   - Round time (`seconds`) covers the selected clients' training, the aggregation and the rebuild from w0, as the
     official loop runs them one after the other in one process; the evaluation is timed apart (evalSeconds).
+    cpuSeconds is this process's CPU time over the same span: well below seconds * threads, the machine was busy.
 
 Usage (one JSON line per round on stdout, then a summary line; progress on stderr):
   /usr/bin/python3 bench/reference/official_fedkseed.py --model-dir DIR --split split.json --rounds 8 \
@@ -269,7 +270,7 @@ def run(args, model, split, emit=None, traces=None):
             "evalSeconds": time.perf_counter() - t0})
     for r in range(1, args.rounds + 1):
         selected = [clients[i] for i in selections[r - 1]]
-        t_start = time.perf_counter()
+        t_start, cpu_start = time.perf_counter(), time.process_time()
         probabilities = server.probabilities() if args.mode == "fedkseed-pro" else None
         train_losses, skipped = [], 0
         for client in selected:
@@ -284,11 +285,11 @@ def run(args, model, split, emit=None, traces=None):
         server.aggregate(selected)
         t_aggregated = time.perf_counter()
         server.rebuild()
-        t_rebuilt = time.perf_counter()
+        t_rebuilt, cpu_rebuilt = time.perf_counter(), time.process_time()
         loss, token_loss = server.held_out_loss(eval_loader)
         t_evaluated = time.perf_counter()
         record({"round": r, "heldOutLoss": loss, "heldOutTokenLoss": token_loss, "seconds": t_rebuilt - t_start,
-                "trainSeconds": t_trained - t_start, "aggregateSeconds": t_aggregated - t_trained,
+                "cpuSeconds": cpu_rebuilt - cpu_start, "trainSeconds": t_trained - t_start, "aggregateSeconds": t_aggregated - t_trained,
                 "rebuildSeconds": t_rebuilt - t_aggregated, "evalSeconds": t_evaluated - t_rebuilt,
                 "clients": [int(i) for i in selections[r - 1]], "trainLoss": float(np.mean(train_losses)),
                 "skippedSteps": skipped,
