@@ -1,0 +1,29 @@
+/**
+ * What the BullMQ producer and consumer share: the queue's name and where its Redis is. Both sides must agree
+ * on `queueName` and `prefix` (together they name the queue's Redis keys).
+ */
+import type { ConnectionOptions } from 'bullmq';
+
+export interface BullMqQueueOptions {
+  /** The queue's name, e.g. one per run. */
+  queueName: string;
+  /** Redis to use, as a URL (redis:// or rediss://). Ignored when `connection` is given. @default 'redis://127.0.0.1:6379' */
+  redisUrl?: string;
+  /** BullMQ connection options (or a client) instead of `redisUrl`. */
+  connection?: ConnectionOptions;
+  /** Prefix of the queue's Redis keys. @default 'bull' */
+  prefix?: string;
+  /** Connection and other background failures that have no caller to throw to. @default ignored */
+  onError?: (error: Error) => void;
+}
+
+const QUEUE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function checkQueueOptions(options: BullMqQueueOptions): void {
+  if (!QUEUE_NAME_PATTERN.test(options.queueName))
+    throw new RangeError(`queueName must match ${QUEUE_NAME_PATTERN}, got ${JSON.stringify(options.queueName)}`);
+}
+
+export function connectionOf(options: BullMqQueueOptions): ConnectionOptions {
+  return options.connection ?? { url: options.redisUrl ?? 'redis://127.0.0.1:6379' };
+}
