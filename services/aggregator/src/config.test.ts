@@ -42,6 +42,7 @@ describe('loadConfig', () => {
       rounds: {
         clientFraction: 0.05,
         minClientsPerRound: 1,
+        minRegisteredClients: 1,
         quorumFraction: 1,
         roundDeadlineMs: 600_000,
         closeLeaseMs: 30_000,

@@ -53,6 +53,11 @@ export interface RoundSettings {
   clientFraction: number;
   /** Fewest clients selected per round; a round does not open with fewer registered. */
   minClientsPerRound: number;
+  /**
+   * Fewest registered clients before a round opens (at least minClientsPerRound): the size of a known population,
+   * so that round 1 selects among all of it rather than among the first to register.
+   */
+  minRegisteredClients: number;
   /** Fraction of a round's participants whose uploads close it before the deadline. */
   quorumFraction: number;
   /** How long a round accepts uploads after it opens (ms). */
@@ -136,6 +141,7 @@ export function loadConfig(env: Env): AggregatorConfig {
   const rounds: RoundSettings = {
     clientFraction: e.number('CLIENT_FRACTION', { default: 0.05, greaterThan: 0, max: 1 }),
     minClientsPerRound: e.int('MIN_CLIENTS_PER_ROUND', { default: 1, min: 1 }),
+    minRegisteredClients: e.int('MIN_REGISTERED_CLIENTS', { default: 1, min: 1 }),
     quorumFraction: e.number('QUORUM_FRACTION', { default: 1, greaterThan: 0, max: 1 }),
     roundDeadlineMs: e.int('ROUND_DEADLINE_MS', { default: 600_000, min: 1, max: 0xffffffff }),
     closeLeaseMs: e.int('CLOSE_LEASE_MS', { default: 30_000, min: 1 }),
@@ -144,6 +150,8 @@ export function loadConfig(env: Env): AggregatorConfig {
   };
   if (rounds.minClientsPerRound > maxClients)
     e.problem(`MIN_CLIENTS_PER_ROUND (${rounds.minClientsPerRound}) exceeds MAX_CLIENTS (${maxClients})`);
+  if (rounds.minRegisteredClients > maxClients)
+    e.problem(`MIN_REGISTERED_CLIENTS (${rounds.minRegisteredClients}) exceeds MAX_CLIENTS (${maxClients})`);
 
   let seedProbability: SeedProbabilitySettings | undefined;
   const seedAddress = e.string('SEED_PROBABILITY_ADDRESS', { pattern: /^[^\s]+:\d+$/ });

@@ -22,4 +22,5 @@
 export { loadConfig, type AggregatorConfig, type RoundSettings, type RunSettings } from './config';
 export { startAggregatorApp, type AggregatorApp, type AggregatorAppOverrides } from './aggregator-app';
 export { ClientAuth } from './auth';
+export { serveAggregator } from './serve';
 export { type CloseTrigger, type LifecycleEvent, type Timers } from './round-lifecycle';

@@ -57,6 +57,7 @@ const run: RunSettings = {
 const rounds: RoundSettings = {
   clientFraction: 1,
   minClientsPerRound: 2,
+  minRegisteredClients: 1,
   quorumFraction: 1,
   roundDeadlineMs: 10_000,
   closeLeaseMs: 5_000,

@@ -251,13 +251,10 @@ export class RoundLifecycle {
   private async openRound(version: number): Promise<'opened' | 'waiting' | 'raced'> {
     // Counted first: the (sorted) id list is read only when the round opens.
     const registered = await this.store.countClients();
-    if (registered < this.rounds.minClientsPerRound) {
+    const needed = Math.max(this.rounds.minClientsPerRound, this.rounds.minRegisteredClients);
+    if (registered < needed) {
       if (!this.waitingForClients)
-        this.logger.info('waiting for clients', {
-          round: apiRound(version),
-          registered,
-          needed: this.rounds.minClientsPerRound,
-        });
+        this.logger.info('waiting for clients', { round: apiRound(version), registered, needed });
       this.waitingForClients = true;
       return 'waiting';
     }

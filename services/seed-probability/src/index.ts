@@ -3,6 +3,7 @@
  * federation). `main.ts` is the deployable's entry point.
  */
 export { loadConfig, type SeedProbabilityConfig } from './config';
+export { serveSeedProbability } from './serve';
 export {
   startSeedProbabilityApp,
   statisticsRunConfig,

@@ -1,0 +1,25 @@
+/**
+ * The aggregator as a process: read the environment (README.md), start, drain on SIGTERM. The deployable's
+ * `main.ts` and the `fedkseed aggregator` command both run this.
+ *
+ *   --print-operator-token  print the run's operator bearer token (GetRunState) and exit
+ */
+import { Logger, loadConfigOrExit, onShutdownSignals, type Env } from '@fedkseed/process-kit';
+
+import { startAggregatorApp } from './aggregator-app';
+import { ClientAuth } from './auth';
+import { loadConfig } from './config';
+
+export async function serveAggregator(env: Env = process.env, args: readonly string[] = []): Promise<void> {
+  const config = loadConfigOrExit('aggregator', loadConfig, env);
+  if (args.includes('--print-operator-token')) {
+    const { runId } = config.run;
+    process.stdout.write(
+      `${new ClientAuth({ runId, tokenSecret: config.tokenSecret, joinSecret: config.joinSecret }).operatorToken()}\n`,
+    );
+    return;
+  }
+  const logger = new Logger({ service: 'aggregator', runId: config.run.runId, level: config.logLevel });
+  const app = await startAggregatorApp(config, { logger });
+  onShutdownSignals(() => app.drain(), { logger });
+}
