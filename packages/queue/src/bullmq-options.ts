@@ -2,7 +2,7 @@
  * What the BullMQ producer and consumer share: the queue's name and where its Redis is. Both sides must agree
  * on `queueName` and `prefix` (together they name the queue's Redis keys).
  */
-import type { ConnectionOptions } from 'bullmq';
+import { Queue, type ConnectionOptions } from 'bullmq';
 
 export interface BullMqQueueOptions {
   /** The queue's name, e.g. one per run. */
@@ -26,4 +26,22 @@ export function checkQueueOptions(options: BullMqQueueOptions): void {
 
 export function connectionOf(options: BullMqQueueOptions): ConnectionOptions {
   return options.connection ?? { url: options.redisUrl ?? 'redis://127.0.0.1:6379' };
+}
+
+/**
+ * Deletes the queue and every job in it, active ones included (BullMQ's obliterate with force): for tests and
+ * for tearing down a finished run's queue.
+ */
+export async function obliterateBullMqQueue(options: BullMqQueueOptions): Promise<void> {
+  checkQueueOptions(options);
+  const queue = new Queue(options.queueName, {
+    connection: connectionOf(options),
+    ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+  });
+  queue.on('error', (e) => options.onError?.(e));
+  try {
+    await queue.obliterate({ force: true });
+  } finally {
+    await queue.close();
+  }
 }

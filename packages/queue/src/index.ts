@@ -29,6 +29,6 @@ export type {
   TrainJobProducer,
 } from './job-queue';
 export { InProcessJobQueue, type InProcessJobQueueOptions } from './in-process-job-queue';
-export { type BullMqQueueOptions } from './bullmq-options';
+export { obliterateBullMqQueue, type BullMqQueueOptions } from './bullmq-options';
 export { BullMqJobProducer, TRAIN_JOB_NAME, type BullMqJobProducerOptions } from './bullmq-job-producer';
 export { BullMqJobConsumer, type BullMqJobConsumerOptions } from './bullmq-job-consumer';

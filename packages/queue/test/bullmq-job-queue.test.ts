@@ -12,6 +12,7 @@ import {
   BullMqJobConsumer,
   BullMqJobProducer,
   TRAIN_JOB_NAME,
+  obliterateBullMqQueue,
   trainJobId,
   type BullMqJobConsumerOptions,
   type TrainJob,
@@ -41,9 +42,7 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
 
   afterEach(async () => {
     for (const close of closers.splice(0).reverse()) await close();
-    const queue = new Queue(queueName, { connection: { url: REDIS_URL } });
-    await queue.obliterate({ force: true });
-    await queue.close();
+    await obliterateBullMqQueue({ queueName, redisUrl: REDIS_URL });
   });
 
   function producer(options: { attempts?: number; backoffMs?: number } = {}): BullMqJobProducer {
