@@ -198,6 +198,7 @@ async function childMain() {
               numExamples: 1 + (i % 50),
               clientVersion: 'bench/0',
               idempotencyKey: '',
+              queueFed: false,
             },
             md,
           );
@@ -566,7 +567,7 @@ class Bench {
         const r = await unary(
           direct,
           'registerClient',
-          { displayName: '', numExamples: 1 + i, clientVersion: 'bench/0', idempotencyKey: '' },
+          { displayName: '', numExamples: 1 + i, clientVersion: 'bench/0', idempotencyKey: '', queueFed: false },
           joinSecretMetadata(JOIN_SECRET),
         );
         clients.push({ token: r.clientToken, md: bearerMetadata(r.clientToken) });

@@ -14,7 +14,7 @@
  * import { AggregatorServiceClient, bearerMetadata, joinSecretMetadata, TaskStatus } from '@fedkseed/proto';
  *
  * const client = new AggregatorServiceClient('localhost:50051', credentials.createInsecure());
- * client.registerClient({ displayName: 'site-1', numExamples: 812, clientVersion: 'sdk/0.1.0', idempotencyKey: '' },
+ * client.registerClient({ displayName: 'site-1', numExamples: 812, clientVersion: 'sdk/0.1.0', idempotencyKey: '', queueFed: false },
  *   joinSecretMetadata(process.env.FEDKSEED_JOIN_SECRET!), (err, reg) => {
  *     if (err) throw err;
  *     client.getTask({ modelVersion: reg.initialModelVersion }, bearerMetadata(reg.clientToken), (err2, task) => {

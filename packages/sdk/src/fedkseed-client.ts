@@ -44,6 +44,11 @@ export interface FedKSeedClientOptions<B> extends ConnectionOptions, Partial<Mod
   batches: BatchSource<B> | ((round: number) => BatchSource<B>);
   /** Report the fingerprint of the model each upload trained from, so that other clients can check theirs. @default true */
   reportFingerprint?: boolean;
+  /**
+   * Register as a queue-fed client: the aggregator then enqueues a train job for it in every round that selects
+   * it, and a worker of the cluster steps it through that job (as `@fedkseed/worker` does). @default false
+   */
+  queueFed?: boolean;
 }
 
 /** What `step()` did. */
@@ -126,6 +131,7 @@ export class FedKSeedClient<B> {
         numExamples: this.options.numExamples,
         clientVersion: this.options.clientVersion ?? `@fedkseed/sdk/${SDK_VERSION}`,
         idempotencyKey: this.idempotencyKey,
+        queueFed: this.options.queueFed ?? false,
       },
       this.options.joinSecret,
       this.settings(signal),

@@ -352,7 +352,10 @@ describe('FedKSeedClient against a real aggregator', () => {
     const connection = new AggregatorConnection({ address, retry: { initialBackoffMs: 1 } });
     try {
       const failure = await connection
-        .registerClient({ displayName: '', numExamples: 1, clientVersion: 't', idempotencyKey: '' }, JOIN_SECRET)
+        .registerClient(
+          { displayName: '', numExamples: 1, clientVersion: 't', idempotencyKey: '', queueFed: false },
+          JOIN_SECRET,
+        )
         .then(
           () => undefined,
           (e: unknown) => e,
@@ -363,5 +366,21 @@ describe('FedKSeedClient against a real aggregator', () => {
       connection.close();
     }
     expect(await app.store.countClients()).toBe(2);
+  });
+
+  it('registers a queue-fed client when asked to (the aggregator then enqueues its train jobs)', async () => {
+    const app = await start();
+    const options = { address: app.server.address, joinSecret: JOIN_SECRET, loadBaseModel: async () => w0() };
+    const device = new FedKSeedClient<Batch>({ ...options, numExamples: 3, batches: batchesOf(1) });
+    const queueFed = new FedKSeedClient<Batch>({ ...options, numExamples: 4, batches: batchesOf(2), queueFed: true });
+    clients.push(device, queueFed);
+    await device.register();
+    await queueFed.register();
+    expect(await app.store.getClient(device.clientId!)).toEqual({ clientId: device.clientId, numExamples: 3 });
+    expect(await app.store.getClient(queueFed.clientId!)).toEqual({
+      clientId: queueFed.clientId,
+      numExamples: 4,
+      queueFed: true,
+    });
   });
 });

@@ -32,6 +32,11 @@ export interface ClientRegistration {
   numExamples: number;
   /** Human-readable name for dashboards. */
   displayName?: string;
+  /**
+   * Trained through the run's job queue: the aggregator enqueues a job for it in every round that selects it.
+   * Stored only when true (a registration without it and one with `false` are the same record).
+   */
+  queueFed?: boolean;
 }
 
 /** A registered client. Registrations are immutable: re-registering with other fields fails CLIENT_CONFLICT. */

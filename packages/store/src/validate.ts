@@ -39,10 +39,15 @@ export function prepareClient(c: ClientRegistration): { record: ClientRecord; js
   if (!Number.isSafeInteger(c.numExamples) || c.numExamples < 1)
     invalid(`numExamples must be an integer >= 1, got ${c.numExamples}`);
   if (c.displayName !== undefined && typeof c.displayName !== 'string') invalid('displayName must be a string');
-  const record: ClientRecord =
-    c.displayName === undefined
-      ? { clientId: c.clientId, numExamples: c.numExamples }
-      : { clientId: c.clientId, numExamples: c.numExamples, displayName: c.displayName };
+  if (c.queueFed !== undefined && typeof c.queueFed !== 'boolean') invalid('queueFed must be a boolean');
+  // Fixed field order; optional fields only when set (queueFed only when true), so the same registration is
+  // the same bytes in every backend.
+  const record: ClientRecord = {
+    clientId: c.clientId,
+    numExamples: c.numExamples,
+    ...(c.displayName !== undefined ? { displayName: c.displayName } : {}),
+    ...(c.queueFed === true ? { queueFed: true } : {}),
+  };
   return { record, json: JSON.stringify(record) };
 }
 

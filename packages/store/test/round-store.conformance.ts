@@ -26,8 +26,8 @@ const RUN: RunConfigInput = { runSeed: 42n, numCandidateSeeds: K, numLocalSteps:
 const CLIENTS = [
   { clientId: 'c1', numExamples: 10 },
   { clientId: 'c2', numExamples: 30, displayName: 'Client two' },
-  { clientId: 'c3', numExamples: 5 },
-  { clientId: 'c4', numExamples: 55 },
+  { clientId: 'c3', numExamples: 5, queueFed: true },
+  { clientId: 'c4', numExamples: 55, displayName: 'Client four', queueFed: true },
   { clientId: 'c5', numExamples: 1 },
 ];
 
@@ -109,6 +109,32 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
         expect(await store.getClient('nobody')).toBeUndefined();
         expect(await store.listClientIds()).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
         expect(await store.countClients()).toBe(5);
+      });
+
+      it('keeps queueFed in the record only when true; another value for a known id conflicts', async () => {
+        await setUp();
+        expect(await h.replica.getClient('c3')).toEqual({ clientId: 'c3', numExamples: 5, queueFed: true });
+        expect(await h.replica.getClient('c4')).toEqual(CLIENTS[3]);
+        // The canonical record's field order is fixed, whatever order the caller wrote the fields in.
+        expect(JSON.stringify(await h.replica.getClient('c4'))).toBe(
+          '{"clientId":"c4","numExamples":55,"displayName":"Client four","queueFed":true}',
+        );
+        expect(await store.registerClient({ clientId: 'c6', numExamples: 2, queueFed: false })).toEqual({
+          status: 'registered',
+          client: { clientId: 'c6', numExamples: 2 },
+        });
+        expect(await h.replica.getClient('c6')).toEqual({ clientId: 'c6', numExamples: 2 });
+        expect((await store.registerClient({ clientId: 'c6', numExamples: 2 })).status).toBe('unchanged');
+        expect((await store.registerClient({ queueFed: true, numExamples: 5, clientId: 'c3' })).status).toBe(
+          'unchanged',
+        );
+        await expectFailure(h, 'CLIENT_CONFLICT', () =>
+          store.registerClient({ clientId: 'c6', numExamples: 2, queueFed: true }),
+        );
+        await expectFailure(h, 'CLIENT_CONFLICT', () => store.registerClient({ clientId: 'c3', numExamples: 5 }));
+        await expectFailure(h, 'INVALID_ARGUMENT', () =>
+          store.registerClient({ clientId: 'c7', numExamples: 1, queueFed: 'yes' as unknown as boolean }),
+        );
       });
     });
 

@@ -99,6 +99,14 @@ export interface RegisterClientRequest {
    * the same key returns the same client. Empty: no deduplication.
    */
   idempotencyKey: string;
+  /**
+   * True for a client that trains through the run's job queue (a queue-fed client, trained by a worker of the
+   * cluster): in every round that selects it the aggregator enqueues a job "this client trains round r" (job id
+   * made of run, round and client, so replicas enqueuing the same round add it once), and a worker takes the job
+   * and trains and uploads as this client. False for a device that asks for its own tasks. Part of the stored
+   * registration: a repeat of an idempotency key with another value fails like any other changed field.
+   */
+  queueFed: boolean;
 }
 
 /** A new (or, for a repeated idempotency key, the same) client of the run. */
@@ -236,7 +244,7 @@ export interface GetRunStateResponse {
 }
 
 function createBaseRegisterClientRequest(): RegisterClientRequest {
-  return { displayName: "", numExamples: 0, clientVersion: "", idempotencyKey: "" };
+  return { displayName: "", numExamples: 0, clientVersion: "", idempotencyKey: "", queueFed: false };
 }
 
 export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
@@ -252,6 +260,9 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
     }
     if (message.idempotencyKey !== "") {
       writer.uint32(34).string(message.idempotencyKey);
+    }
+    if (message.queueFed !== false) {
+      writer.uint32(40).bool(message.queueFed);
     }
     return writer;
   },
@@ -301,6 +312,14 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
             message.idempotencyKey = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.queueFed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -335,6 +354,11 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
         : isSet(object.idempotency_key)
         ? globalThis.String(object.idempotency_key)
         : "",
+      queueFed: isSet(object.queueFed)
+        ? globalThis.Boolean(object.queueFed)
+        : isSet(object.queue_fed)
+        ? globalThis.Boolean(object.queue_fed)
+        : false,
     };
   },
 
@@ -352,6 +376,9 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
     if (message.idempotencyKey !== "") {
       obj.idempotencyKey = message.idempotencyKey;
     }
+    if (message.queueFed !== false) {
+      obj.queueFed = message.queueFed;
+    }
     return obj;
   },
 
@@ -364,6 +391,7 @@ export const RegisterClientRequest: MessageFns<RegisterClientRequest> = {
     message.numExamples = object.numExamples ?? 0;
     message.clientVersion = object.clientVersion ?? "";
     message.idempotencyKey = object.idempotencyKey ?? "";
+    message.queueFed = object.queueFed ?? false;
     return message;
   },
 };
