@@ -5,6 +5,7 @@
  */
 import { AggregatorServiceService, SERVICE_NAMES, SeedProbabilityServiceClient } from '@fedkseed/proto';
 import { Logger } from '@fedkseed/process-kit';
+import { BullMqJobProducer, type TrainJobProducer } from '@fedkseed/queue';
 import { channelCredentials, startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
 
@@ -24,6 +25,11 @@ export interface AggregatorAppOverrides {
   /** Replaces the configured FedKSeed-Pro provider. */
   seeds?: SeedDistributionProvider;
   onEvent?: (event: LifecycleEvent) => void;
+  /**
+   * Where train jobs of queue-fed clients go (e.g. an InProcessJobQueue), used and not closed; default: a BullMQ
+   * queue when QUEUE_NAME (and REDIS_URL) are set, else none.
+   */
+  jobProducer?: TrainJobProducer;
 }
 
 export interface AggregatorApp {
@@ -68,6 +74,17 @@ export async function startAggregatorApp(
     }
   }
 
+  let jobs = overrides.jobProducer;
+  if (!jobs && config.jobQueue && config.redisUrl) {
+    const producer = new BullMqJobProducer({
+      ...config.jobQueue,
+      redisUrl: config.redisUrl,
+      onError: (e) => logger.warn('job queue connection error', { err: e }),
+    });
+    closers.push(() => producer.close());
+    jobs = producer;
+  }
+
   const auth = new ClientAuth({
     runId: config.run.runId,
     tokenSecret: config.tokenSecret,
@@ -83,6 +100,7 @@ export async function startAggregatorApp(
     clock: overrides.clock,
     timers: overrides.timers,
     onEvent: overrides.onEvent,
+    jobs,
   });
   const service = new AggregatorService({
     store,

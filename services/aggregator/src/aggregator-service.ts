@@ -107,6 +107,7 @@ export class AggregatorService {
       clientId,
       numExamples: Math.max(1, request.numExamples),
       ...(request.displayName ? { displayName: request.displayName } : {}),
+      ...(request.queueFed ? { queueFed: true } : {}),
     };
     const known = request.idempotencyKey ? await this.store.getClient(clientId) : undefined;
     if (!known && (await this.store.countClients()) >= this.options.maxClients)
@@ -120,7 +121,11 @@ export class AggregatorService {
     try {
       const { status } = await this.store.registerClient(registration);
       if (status === 'registered') {
-        this.logger.debug('client registered', { clientId, numExamples: registration.numExamples });
+        this.logger.debug('client registered', {
+          clientId,
+          numExamples: registration.numExamples,
+          queueFed: request.queueFed,
+        });
         this.options.lifecycle.onClientRegistered();
       }
     } catch (e) {

@@ -62,8 +62,11 @@ describe('loadConfig', () => {
       SEED_PROBABILITY_ADDRESS: 'seed-probability:50052',
       SEED_PROBABILITY_TLS: 'true',
       SEED_PROBABILITY_TOKEN: 'svc',
+      QUEUE_NAME: 'run-1.train',
+      QUEUE_ATTEMPTS: '5',
     });
     expect(config.redisUrl).toBe('redis://redis:6379/0');
+    expect(config.jobQueue).toEqual({ queueName: 'run-1.train', attempts: 5, backoffMs: 5000 });
     expect(config.run).toMatchObject({ mode: 'fedkseed-pro', weighting: 'equal' });
     expect(config.seedProbability).toEqual({
       address: 'seed-probability:50052',
@@ -71,6 +74,11 @@ describe('loadConfig', () => {
       token: 'svc',
       callTimeoutMs: 5000,
     });
+  });
+
+  it('refuses a job queue without Redis (BullMQ lives there)', () => {
+    expect(() => loadConfig({ ...REQUIRED, QUEUE_NAME: 'train' })).toThrow(/QUEUE_NAME needs REDIS_URL/);
+    expect(loadConfig(REQUIRED).jobQueue).toBeUndefined();
   });
 
   it('reports every problem at once', () => {
@@ -92,6 +100,8 @@ describe('loadConfig', () => {
         TLS_KEY_FILE: '/nonexistent.key',
         SEED_PROBABILITY_ADDRESS: 'seeds:50052',
         PORT: '-1',
+        QUEUE_NAME: 'run:1',
+        QUEUE_BACKOFF_MS: '-1',
       });
     } catch (e) {
       error = e;
@@ -117,9 +127,11 @@ describe('loadConfig', () => {
       'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
       'SEED_PROBABILITY_ADDRESS is only used with MODE=fedkseed-pro',
       'PORT must be >= 0',
+      'QUEUE_NAME must match',
+      'QUEUE_BACKOFF_MS must be >= 0',
     ])
       expect(problems).toContain(name);
-    expect((error as ConfigError).problems).toHaveLength(18);
+    expect((error as ConfigError).problems).toHaveLength(20);
     expect((error as Error).message).not.toContain('short');
   });
 });

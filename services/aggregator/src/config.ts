@@ -81,6 +81,16 @@ export interface SeedProbabilitySettings {
   callTimeoutMs: number;
 }
 
+/** The job queue of queue-fed clients (BullMQ on the Redis of REDIS_URL). */
+export interface JobQueueSettings {
+  /** BullMQ queue name the run's workers consume. */
+  queueName: string;
+  /** Attempts per job, the first included. */
+  attempts: number;
+  /** Wait before a job's second attempt, doubling after each failure (ms). */
+  backoffMs: number;
+}
+
 export interface AggregatorConfig extends ServiceBaseConfig {
   /** HMAC-SHA256 key of the client bearer tokens. */
   tokenSecret: string;
@@ -94,9 +104,12 @@ export interface AggregatorConfig extends ServiceBaseConfig {
   rounds: RoundSettings;
   /** FedKSeed-Pro through the seed-probability service; absent: computed here from the store's stats. */
   seedProbability?: SeedProbabilitySettings;
+  /** Where train jobs of queue-fed clients go; absent: no queue (queue-fed clients are never trained). */
+  jobQueue?: JobQueueSettings;
 }
 
 const REPLICA_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const QUEUE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** Reads and validates the whole configuration; throws one ConfigError listing every problem. */
 export function loadConfig(env: Env): AggregatorConfig {
@@ -165,6 +178,15 @@ export function loadConfig(env: Env): AggregatorConfig {
     if (seedToken !== undefined) seedProbability.token = seedToken;
   }
 
+  let jobQueue: JobQueueSettings | undefined;
+  const queueName = e.string('QUEUE_NAME', { pattern: QUEUE_NAME_PATTERN });
+  const queueAttempts = e.int('QUEUE_ATTEMPTS', { default: 3, min: 1 });
+  const queueBackoffMs = e.int('QUEUE_BACKOFF_MS', { default: 5000, min: 0 });
+  if (queueName !== undefined) {
+    if (base.redisUrl === undefined) e.problem('QUEUE_NAME needs REDIS_URL (the job queue lives in Redis)');
+    jobQueue = { queueName, attempts: queueAttempts, backoffMs: queueBackoffMs };
+  }
+
   e.finish();
   const config: AggregatorConfig = {
     ...base,
@@ -176,5 +198,6 @@ export function loadConfig(env: Env): AggregatorConfig {
     rounds,
   };
   if (seedProbability) config.seedProbability = seedProbability;
+  if (jobQueue) config.jobQueue = jobQueue;
   return config;
 }

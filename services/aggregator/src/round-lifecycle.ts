@@ -16,6 +16,7 @@
  * replicas' work. Clock and timers are injected.
  */
 import { type Logger } from '@fedkseed/process-kit';
+import type { TrainJobProducer } from '@fedkseed/queue';
 import { isStoreError, type RoundInfo, type RoundStore, type RunConfigInput, type StoredUpload } from '@fedkseed/store';
 import { aggregateRound, roundSamplingSeed, selectParticipants } from '@fedkseed/zo';
 
@@ -37,6 +38,8 @@ export const realTimers: Timers = {
 /** Round transitions this replica made (store round numbers), for tests and metrics. */
 export type LifecycleEvent =
   | { type: 'opened'; round: number; participants: string[]; deadlineMs: number }
+  /** Train jobs enqueued for the round's queue-fed participants (`clientIds`); a repeat adds none twice. */
+  | { type: 'enqueued'; round: number; clientIds: string[] }
   | { type: 'closing'; round: number; lease: 'acquired' | 'renewed' | 'taken-over'; trigger: CloseTrigger }
   | { type: 'closed'; round: number; numUploads: number; version: number }
   | { type: 'finished'; version: number };
@@ -66,6 +69,12 @@ export interface RoundLifecycleOptions {
   /** @default realTimers */
   timers?: Timers;
   onEvent?: (event: LifecycleEvent) => void;
+  /**
+   * Where train jobs of queue-fed clients go: each replica enqueues one job per queue-fed participant of each
+   * round it sees collecting (job ids dedupe the repeats), so a replica that died after opening a round leaves
+   * no job unqueued. Absent: queue-fed clients are never trained.
+   */
+  jobs?: TrainJobProducer;
 }
 
 /** Shortest wait before retrying, so that clock skew between replicas cannot make a busy loop (ms). */
@@ -110,6 +119,8 @@ export class RoundLifecycle {
   private waitingForClients = false;
   /** The last closed round whose scalars this replica reported (store round), so the next opening need not. */
   private reportedRound = -1;
+  /** The last round (store numbering) whose train jobs this replica enqueued. */
+  private enqueuedRound = -1;
 
   constructor(private readonly options: RoundLifecycleOptions) {
     this.store = options.store;
@@ -235,6 +246,8 @@ export class RoundLifecycle {
       let trigger: CloseTrigger = 'resume';
       if (info.status === 'collecting') {
         const now = this.clock();
+        if (this.options.jobs && this.enqueuedRound !== version && now <= info.deadlineMs)
+          await this.enqueueTrainJobs(version);
         if (info.numUploads >= quorumCount(info.numParticipants, this.rounds.quorumFraction)) trigger = 'quorum';
         else if (now > info.deadlineMs) trigger = 'deadline';
         else return info.deadlineMs + 1 - now;
@@ -297,6 +310,29 @@ export class RoundLifecycle {
     });
     this.options.onEvent?.({ type: 'opened', round: version, participants: info.participants, deadlineMs });
     return 'opened';
+  }
+
+  /**
+   * Enqueues a train job for each queue-fed participant of round `round` (store numbering). A failure (the
+   * queue's Redis unreachable) is logged and retried at the next pass; the round goes on for the others.
+   */
+  private async enqueueTrainJobs(round: number): Promise<void> {
+    const log = this.logger.child({ round: apiRound(round) });
+    try {
+      const info = await this.store.getRound(round);
+      if (!info || info.status !== 'collecting') return;
+      const records = await Promise.all(info.participants.map((id) => this.store.getClient(id)));
+      const clientIds = records.filter((c) => c?.queueFed === true).map((c) => c!.clientId);
+      if (clientIds.length > 0)
+        await this.options.jobs!.enqueue(
+          clientIds.map((clientId) => ({ runId: this.run.runId, round: apiRound(round), clientId })),
+        );
+      this.enqueuedRound = round;
+      if (clientIds.length > 0) log.info('train jobs enqueued', { jobs: clientIds.length });
+      this.options.onEvent?.({ type: 'enqueued', round, clientIds });
+    } catch (e) {
+      log.warn('enqueuing train jobs failed; retrying at the next pass', { err: e });
+    }
   }
 
   /**

@@ -60,7 +60,7 @@ describe('checkUpload', () => {
 });
 
 describe('checkRegistration', () => {
-  const reg = { displayName: 'site', numExamples: 3, clientVersion: 'sdk/1', idempotencyKey: '' };
+  const reg = { displayName: 'site', numExamples: 3, clientVersion: 'sdk/1', idempotencyKey: '', queueFed: false };
   it('needs examples under data-size weighting only, and bounds the strings', () => {
     expect(checkRegistration(reg, 'data-size')).toBeUndefined();
     expect(nameOf(checkRegistration({ ...reg, numExamples: 0 }, 'data-size')?.reason)).toBe(

@@ -158,6 +158,7 @@ export class AggregatorCaller {
       numExamples: 1,
       clientVersion: 'test/0',
       idempotencyKey: '',
+      queueFed: false,
       ...req,
     };
     return unary(this.client.registerClient.bind(this.client), request, joinSecretMetadata(joinSecret));

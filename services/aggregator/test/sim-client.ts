@@ -42,8 +42,13 @@ export class SimClient {
     this.appliedMagnitude = new Float64Array(numCandidateSeeds);
   }
 
-  static async join(caller: AggregatorCaller, numExamples: number, idempotencyKey = ''): Promise<SimClient> {
-    const reg = await caller.register({ numExamples, idempotencyKey, displayName: `sim-${numExamples}` });
+  static async join(
+    caller: AggregatorCaller,
+    numExamples: number,
+    idempotencyKey = '',
+    queueFed = false,
+  ): Promise<SimClient> {
+    const reg = await caller.register({ numExamples, idempotencyKey, displayName: `sim-${numExamples}`, queueFed });
     return new SimClient(reg.clientId, reg.clientToken, numExamples, reg.run!.numCandidateSeeds);
   }
 
