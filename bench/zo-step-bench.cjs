@@ -19,6 +19,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
 const { otherLoad, readCpuTicks } = require('./lib/cpu-load.cjs');
+const { llama } = require('./lib/llama-config.cjs');
 const { fmtRatio, fmtS, table } = require('./lib/text-table.cjs');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -74,23 +75,6 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-
-const llama = (hidden, layers, heads, intermediate, vocab) => ({
-  family: 'llama',
-  architecture: 'LlamaForCausalLM',
-  vocabSize: vocab,
-  hiddenSize: hidden,
-  intermediateSize: intermediate,
-  numLayers: layers,
-  numHeads: heads,
-  numKvHeads: heads,
-  headDim: 64,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  maxPositions: 256,
-  tieWordEmbeddings: false,
-  attentionBias: false,
-});
 
 const PLAN = opts.quick
   ? {
@@ -527,7 +511,7 @@ function peakKiB() {
 
 async function memoryMode() {
   const { models, zo, tf } = loadPackages();
-  await models.selectBackend('wasm');
+  await models.selectBackend('wasm', undefined, { numParameters: models.countParameters(PLAN.memoryModel) });
   const cfg = PLAN.memoryModel;
   const afterInit = peakKiB();
   const t0 = now();
@@ -647,7 +631,8 @@ async function main() {
   out.memory = runMemoryChild();
 
   // ---------------------------------------------------------------------------- ours, wasm
-  const sel = await models.selectBackend('wasm');
+  // The library's thread choice for this model (FEDKSEED_WASM_THREADS overrides it; the line below reports it).
+  const sel = await models.selectBackend('wasm', undefined, { numParameters: models.countParameters(PLAN.model) });
   const tfjsVersion = tf.version_core || (tf.version && tf.version['tfjs-core']) || 'unknown';
   const wasmThreads = tfWasm && tfWasm.getThreadsCount ? tfWasm.getThreadsCount() : null;
   out.tfjs = { version: tfjsVersion, backend: sel.backend, wasm_threads: wasmThreads };

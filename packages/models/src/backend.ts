@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { useInPlaceWasmSlice } from './wasm-slice-kernel';
-import { setWasmBackend, wasmThreadsFromEnv } from './wasm-threads';
+import { chooseWasmThreadsHere } from './wasm-thread-count';
+import { setWasmBackend } from './wasm-threads';
 
 export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = [
@@ -24,6 +25,16 @@ export interface BackendSelection {
   chosen: Exclude<BackendPreference, 'auto'>;
   /** Why each better candidate was not used. */
   skipped: { candidate: Exclude<BackendPreference, 'auto'>; reason: string }[];
+  /** On wasm: the threads its pool runs (fixed by the first start in the process). */
+  wasmThreads?: number;
+}
+
+export interface SelectBackendOptions {
+  /**
+   * Trainable parameters of the model this process will run (`countParameters(config)`): on wasm it decides the
+   * thread count (wasm-thread-count.ts); without it wasm runs one thread unless FEDKSEED_WASM_THREADS says more.
+   */
+  numParameters?: number;
 }
 
 type Candidate = Exclude<BackendPreference, 'auto'>;
@@ -67,11 +78,13 @@ export function parseBackendPreference(value: string | undefined): BackendPrefer
 /**
  * Activates the best available backend at or below `pref` (default: FEDKSEED_BACKEND, else 'auto'). An explicit
  * preference that cannot load is an error; 'auto' falls through the list. `log` gets one line naming the
- * backend chosen and why the better ones were not.
+ * backend chosen (on wasm, its threads and why) and why the better ones were not. Pass the model's size so wasm
+ * picks its thread count for it; the wasm backend starts once per process, so the first start's count stays.
  */
 export async function selectBackend(
   pref: BackendPreference = parseBackendPreference(process.env.FEDKSEED_BACKEND),
   log: (line: string) => void = () => {},
+  options: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
   const candidates = pref === 'auto' ? ORDER : [pref];
   const skipped: BackendSelection['skipped'] = [];
@@ -79,10 +92,14 @@ export async function selectBackend(
     try {
       const name = await activate(candidate);
       let detail = '';
+      let wasmThreads: number | undefined;
       if (name === 'wasm') {
-        const threading = await setWasmBackend(wasmThreadsFromEnv());
+        const choice = chooseWasmThreadsHere(options.numParameters);
+        const threading = await setWasmBackend(choice.threads);
         useInPlaceWasmSlice();
-        detail = `, ${threading.threads} thread${threading.threads === 1 ? '' : 's'}${threading.note ? ` (${threading.note})` : ''}`;
+        wasmThreads = threading.threads;
+        const why = threading.earlier ? 'started earlier in this process' : (threading.note ?? choice.reason);
+        detail = `, ${threading.threads} thread${threading.threads === 1 ? '' : 's'}: ${why}`;
       } else if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
       await tf.ready();
       if (name === 'cpu') {
@@ -92,7 +109,7 @@ export async function selectBackend(
       }
       const why = skipped.map((s) => `${s.candidate}: ${s.reason}`).join('; ');
       log(`tfjs backend: ${candidate} (${tf.getBackend()}${detail})${why ? `; skipped ${why}` : ''}`);
-      return { backend: tf.getBackend(), chosen: candidate, skipped };
+      return { backend: tf.getBackend(), chosen: candidate, skipped, ...(wasmThreads && { wasmThreads }) };
     } catch (err) {
       skipped.push({ candidate, reason: firstLine(err) });
     }

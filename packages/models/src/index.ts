@@ -5,21 +5,35 @@
  *
  * @example
  * ```ts
- * import { selectBackend, loadPretrained } from '@fedkseed/models';
+ * import { countParameters, loadPretrained, readModelConfig, selectBackend } from '@fedkseed/models';
  * import { CandidateSeeds, SeedSampler, localTrain } from '@fedkseed/zo';
  *
- * await selectBackend('auto', console.log);
+ * // The model's size decides the wasm backend's thread count (FEDKSEED_WASM_THREADS overrides it).
+ * await selectBackend('auto', console.log, { numParameters: countParameters(await readModelConfig('./my-model')) });
  * const model = await loadPretrained('./my-model'); // a ZoTrainable<Batch>
  * const batch = { inputIds: [[1, 2, 3]], labels: [[-100, 2, 3]] };
  * const { pairs } = await localTrain({
  *   model, batches: [batch, batch].values(), numLocalSteps: 2, eps: 5e-4, lr: 3e-7,
  *   seeds: new CandidateSeeds(42n, 4096), sampler: new SeedSampler({ numCandidateSeeds: 4096, samplingSeed: 7n }),
  * });
+ * const replica = await model.clone(); // or other.copyWeightsFrom(model), model.setParameters(params)
  * await model.save('./tuned');
  * ```
  */
-export { selectBackend, parseBackendPreference, type BackendPreference, type BackendSelection } from './backend';
-export { loadPretrained, parameterShapes, type LoadOptions } from './load-pretrained';
+export {
+  selectBackend,
+  parseBackendPreference,
+  type BackendPreference,
+  type BackendSelection,
+  type SelectBackendOptions,
+} from './backend';
+export {
+  chooseWasmThreads,
+  WASM_THREADED_MIN_PARAMETERS,
+  type WasmThreadChoice,
+  type WasmThreadInputs,
+} from './wasm-thread-count';
+export { loadPretrained, parameterShapes, countParameters, readModelConfig, type LoadOptions } from './load-pretrained';
 export {
   CausalLM,
   IGNORE_INDEX,

@@ -26,6 +26,29 @@ export function parameterShapes(cfg: ModelConfig): Map<string, number[]> {
   return cfg.family === 'gpt2' ? gpt2ParameterShapes(cfg) : llamaParameterShapes(cfg);
 }
 
+/** Trainable parameters of a model with this config (what `selectBackend`'s `numParameters` wants). */
+export function countParameters(cfg: ModelConfig): number {
+  let n = 0;
+  for (const shape of parameterShapes(cfg).values()) n += shape.reduce((a, b) => a * b, 1);
+  return n;
+}
+
+/** A checkpoint directory's config.json, parsed (no weights read): e.g. to size the backend before loading. */
+export async function readModelConfig(dir: string): Promise<ModelConfig> {
+  return (await readConfig(dir)).config;
+}
+
+async function readConfig(dir: string): Promise<{ config: ModelConfig; rawConfig: Record<string, unknown> }> {
+  const configFile = path.join(dir, 'config.json');
+  const rawConfig = await readCheckpointJson(configFile);
+  try {
+    return { config: parseModelConfig(rawConfig), rawConfig };
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CheckpointError(err.message, configFile, undefined, { cause: err });
+    throw err;
+  }
+}
+
 /** Checkpoint tensors that are buffers or duplicates, not parameters. */
 function isIgnorable(cfg: ModelConfig, name: string): boolean {
   if (name.endsWith('rotary_emb.inv_freq')) return true;
@@ -73,15 +96,7 @@ async function locateTensors(dir: string): Promise<Map<string, { file: string; e
 }
 
 export async function loadPretrained(dir: string, opts: LoadOptions = {}): Promise<CausalLM> {
-  const configFile = path.join(dir, 'config.json');
-  const rawConfig = await readCheckpointJson(configFile);
-  let config: ModelConfig;
-  try {
-    config = parseModelConfig(rawConfig);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CheckpointError(err.message, configFile, undefined, { cause: err });
-    throw err;
-  }
+  const { config, rawConfig } = await readConfig(dir);
   const expected = parameterShapes(config);
   const located = await locateTensors(dir);
   const byCanonical = new Map<string, { file: string; entry: TensorEntry; stored: string }>();

@@ -17,7 +17,7 @@
  * does not use are terminated. A worker that ends while the module starts (the module would wait for it forever)
  * fails the threaded start at once.
  *
- * Checked against @tensorflow/tfjs-backend-wasm 4.22; another version, a failed rewrite or a failed threaded
+ * How many threads to ask for is wasm-thread-count.ts's choice. Checked against @tensorflow/tfjs-backend-wasm 4.22; another version, a failed rewrite or a failed threaded
  * start falls back to the single-threaded build, with the reason. Matrix products are unchanged by the thread
  * count (XNNPACK splits the output, not the sums), and the golden tests run with it.
  */
@@ -36,8 +36,6 @@ const os = require('node:os') as typeof NodeOs;
 const workerThreads = require('node:worker_threads') as { Worker: typeof NodeWorker };
 
 const TESTED_VERSION = /^4\.22\./;
-/** The backend pre-starts 8 workers; its pool never uses more. */
-const MAX_THREADS = 8;
 const MODULE_SCRIPT_PREFIX = 'var WasmBackendModuleThreadedSimd';
 /** In the worker script: load the module script from a string URL, else from a posted Blob. */
 const WORKER_LOAD_BRANCH = 'if(typeof e.data.urlOrBlob=="string"){importScripts(e.data.urlOrBlob)}';
@@ -51,6 +49,8 @@ export interface WasmThreading {
   threads: number;
   /** Why fewer threads than asked for, if so. */
   note?: string;
+  /** True when the backend had started earlier in this process (with the threads of that start). */
+  earlier?: boolean;
 }
 
 interface EmscriptenWorker {
@@ -60,16 +60,6 @@ interface EmscriptenWorker {
 
 interface WasmModule {
   PThread?: { unusedWorkers: EmscriptenWorker[]; runningWorkers: EmscriptenWorker[] };
-}
-
-/** Thread count asked for by FEDKSEED_WASM_THREADS (default: every logical core, at most 8). */
-export function wasmThreadsFromEnv(value = process.env.FEDKSEED_WASM_THREADS): number {
-  if (value === undefined || value.trim() === '' || value.trim() === 'auto')
-    return Math.min(MAX_THREADS, Math.max(1, os.cpus().length));
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new RangeError(`FEDKSEED_WASM_THREADS must be 'auto' or a positive integer, got "${value}"`);
-  return Math.min(MAX_THREADS, n);
 }
 
 function wasmPackageVersion(): string {
@@ -87,7 +77,7 @@ let started: WasmThreading | undefined;
 export async function setWasmBackend(threads: number): Promise<WasmThreading> {
   if (started && tf.findBackend('wasm')) {
     if (!(await tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') returned false");
-    return started;
+    return { ...started, earlier: true };
   }
   started = await startWasmBackend(threads);
   return started;

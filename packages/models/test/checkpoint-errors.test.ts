@@ -136,7 +136,8 @@ describe('selectBackend', () => {
     expect(['tensorflow', 'wasm']).toContain(sel.backend);
     if (sel.backend === 'wasm') {
       expect(sel.skipped.map((s) => s.candidate)).toEqual(['tensorflow-gpu', 'tensorflow']);
-      expect(lines[0]).toMatch(/^tfjs backend: wasm \(wasm, \d+ threads?( \(.*\))?\); skipped tensorflow-gpu: /);
+      expect(lines[0]).toMatch(/^tfjs backend: wasm \(wasm, \d+ threads?: .+\); skipped tensorflow-gpu: /);
+      expect(sel.wasmThreads).toBeGreaterThanOrEqual(1);
     }
   });
 

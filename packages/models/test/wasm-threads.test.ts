@@ -1,13 +1,11 @@
 /**
  * tfjs-backend-wasm with its thread pool under Node (src/wasm-threads.ts): in child processes, because a
  * backend is set up once per process. More than one thread gives bit-identical products, the pool really has
- * the threads asked for, and the workers never keep the process alive.
+ * the threads asked for, and the workers never keep the process alive. (How many threads a process asks for:
+ * wasm-thread-count.test.ts.)
  */
 import { spawnSync } from 'node:child_process';
-import * as os from 'node:os';
 import * as path from 'node:path';
-
-import { wasmThreadsFromEnv } from '../src/wasm-threads';
 
 const CHILD = path.join(__dirname, 'helpers', 'wasm-threads-child.cjs');
 
@@ -23,16 +21,6 @@ function runChild(threads: string, ...args: string[]): { threads: number; note?:
 }
 
 describe('wasm backend threads', () => {
-  it('reads FEDKSEED_WASM_THREADS: auto (every core, at most 8), a count, or an error', () => {
-    expect(wasmThreadsFromEnv(undefined)).toBe(Math.min(8, os.cpus().length));
-    expect(wasmThreadsFromEnv('auto')).toBe(Math.min(8, os.cpus().length));
-    expect(wasmThreadsFromEnv('1')).toBe(1);
-    expect(wasmThreadsFromEnv('3')).toBe(3);
-    expect(wasmThreadsFromEnv('64')).toBe(8);
-    for (const bad of ['0', '-2', '1.5', 'many'])
-      expect(() => wasmThreadsFromEnv(bad)).toThrow(/FEDKSEED_WASM_THREADS/);
-  });
-
   // The single-threaded child, the reference of both comparisons below.
   let one: ReturnType<typeof runChild>;
   beforeAll(() => {

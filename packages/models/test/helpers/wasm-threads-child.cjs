@@ -19,7 +19,7 @@ const m = new Module(source, module);
 m.filename = source;
 m.paths = Module._nodeModulePaths(path.dirname(source));
 m._compile(outputText, source);
-const { setWasmBackend, wasmThreadsFromEnv } = m.exports;
+const { setWasmBackend } = m.exports;
 
 if (process.argv.includes('--empty-worker-script')) {
   // A worker script that is already there and empty: the threaded start must notice its workers ending.
@@ -35,7 +35,7 @@ const tf = require('@tensorflow/tfjs-core');
 require('@tensorflow/tfjs-backend-wasm');
 
 (async () => {
-  const threading = await setWasmBackend(wasmThreadsFromEnv());
+  const threading = await setWasmBackend(Number(process.env.FEDKSEED_WASM_THREADS));
   const hash = createHash('sha256');
   // Shapes of the model's products: projections of a 128-token activation, and an odd-sized one.
   for (const [m_, k, n] of [
