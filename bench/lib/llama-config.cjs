@@ -1,0 +1,19 @@
+/** The benches' LLaMA-style model configurations (@fedkseed/models ModelConfig): head size hidden / heads. */
+const llama = (hidden, layers, heads, intermediate, vocab) => ({
+  family: 'llama',
+  architecture: 'LlamaForCausalLM',
+  vocabSize: vocab,
+  hiddenSize: hidden,
+  intermediateSize: intermediate,
+  numLayers: layers,
+  numHeads: heads,
+  numKvHeads: heads,
+  headDim: hidden / heads,
+  rmsNormEps: 1e-6,
+  ropeTheta: 10000,
+  maxPositions: 256,
+  tieWordEmbeddings: false,
+  attentionBias: false,
+});
+
+module.exports = { llama };
