@@ -33,7 +33,12 @@ async function timeMs(f, n) {
 }
 
 async function bench(kind, store) {
-  const config = loadConfig({ RUN_ID: `bench-${randomBytes(4).toString('hex')}`, HOST: 'localhost', PORT: '0' });
+  const config = loadConfig({
+    RUN_ID: `bench-${randomBytes(4).toString('hex')}`,
+    HOST: 'localhost',
+    PORT: '0',
+    SEED_SAMPLING: 'importance',
+  });
   const app = await startSeedProbabilityApp(config, { store, logger: silentLogger() });
   const client = new SeedProbabilityServiceClient(app.server.address, credentials.createInsecure());
   const metadata = new Metadata();

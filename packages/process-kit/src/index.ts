@@ -1,7 +1,8 @@
 /**
  * @fedkseed/process-kit: what every fedkseed process shares, gRPC or not (the services, the worker, the
  * `fedkseed` command): a JSON logger with fixed keys, `EnvReader`/`ConfigError` for a `loadConfig(env)` that
- * reports every problem at once, the config step of a composition root, and graceful shutdown on signals.
+ * reports every problem at once, the run configuration read from the environment (`readRunConfigEnv`), the
+ * config step of a composition root, and graceful shutdown on signals.
  * The gRPC pieces (server, health, error mapping) are in `@fedkseed/service-kit`.
  *
  * @example
@@ -30,4 +31,5 @@ export {
   type TlsFiles,
 } from './config';
 export { loadConfigOrExit } from './load-config';
+export { readRunConfigEnv, runConfigEnvVar } from './run-config-env';
 export { onShutdownSignals, type ShutdownSignalOptions } from './shutdown';

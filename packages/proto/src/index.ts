@@ -19,7 +19,7 @@
  *     if (err) throw err;
  *     client.getTask({ modelVersion: reg.initialModelVersion }, bearerMetadata(reg.clientToken), (err2, task) => {
  *       if (!err2 && task.status === TaskStatus.TASK_STATUS_TRAIN) {
- *         // apply task.catchUp, run task.localSteps ZO steps, then client.submitScalarGradients(...)
+ *         // apply task.catchUp, run task.numLocalSteps ZO steps, then client.submitScalarGradients(...)
  *       }
  *     });
  *   });
@@ -87,6 +87,7 @@ export {
   type EncodeAccumulatedDeltaOptions,
 } from './accumulated-delta-codec';
 export { ERROR_REASON_STATUS, isKnownErrorReason, type KnownErrorReason } from './error-reason';
+export { runConfigFromMessage, runConfigToMessage } from './run-config-message';
 export {
   METADATA_AUTHORIZATION,
   METADATA_JOIN_SECRET,

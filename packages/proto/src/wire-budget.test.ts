@@ -33,9 +33,9 @@ describe("a selected client's round on the wire (K = 4096, tau = 200)", () => {
           deadlineUnixMs: 1_767_225_600_000n,
           deadlineInMs: 300_000,
           retryAfterMs: 0,
-          localSteps: TAU,
-          eps: 5e-4,
-          lr: 3e-7,
+          numLocalSteps: TAU,
+          zoEps: 5e-4,
+          zoLr: 3e-7,
           seedDistribution: { samplingSeed: 0xfedcba9876543210n, distribution: { $case: 'uniform', uniform: {} } },
           catchUp: encodeAccumulatedDelta(catchUp, {
             fromVersion: call.request.modelVersion,

@@ -184,7 +184,7 @@ export class FedKSeedClient<B> {
       round: task.round,
       modelVersion: task.modelVersion,
       scalarGradients: result.pairs,
-      localStepsRun: task.localSteps,
+      localStepsRun: task.numLocalSteps,
       skippedSteps: result.skippedSteps,
       meanLocalLoss: result.meanLocalLoss,
       trainDurationMs: result.trainDurationMs,

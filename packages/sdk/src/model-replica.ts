@@ -129,7 +129,7 @@ export class ModelReplica<B> {
       const started = Date.now();
       const delta = decodeAccumulatedDelta(catchUp, ctx.run.numCandidateSeeds);
       this.weightsVersion = undefined; // until the replay is complete
-      await applyDelta(this.current!.updateTarget(), delta, ctx.run.lr, this.engine, ctx.seeds);
+      await applyDelta(this.current!.updateTarget(), delta, ctx.run.zoLr, this.engine, ctx.seeds);
       this.weightsVersion = catchUp.toVersion;
       hooks.onSynced?.({
         fromVersion: catchUp.fromVersion,
@@ -170,7 +170,7 @@ export class ModelReplica<B> {
     const model = await this.options.loadBaseModel();
     this.current = model;
     const accumulated = Float64Array.from(state.accumulated);
-    await applyDelta(model.updateTarget(), accumulated, ctx.run.lr, this.engine, ctx.seeds);
+    await applyDelta(model.updateTarget(), accumulated, ctx.run.zoLr, this.engine, ctx.seeds);
     this.weightsVersion = state.modelVersion;
     hooks.onSynced?.({
       fromVersion,
@@ -233,11 +233,11 @@ export class ModelReplica<B> {
     const result = await localTrain({
       model,
       batches,
-      numLocalSteps: task.localSteps,
+      numLocalSteps: task.numLocalSteps,
       sampler: taskSeedSource(task, ctx.run.numCandidateSeeds),
       seeds: ctx.seeds,
-      eps: task.eps,
-      lr: task.lr,
+      eps: task.zoEps,
+      lr: task.zoLr,
       gradClip: ctx.run.gradClip > 0 ? ctx.run.gradClip : undefined,
       engine: this.engine,
       signal: options.signal,
@@ -245,7 +245,7 @@ export class ModelReplica<B> {
         options.hooks?.onStep?.({
           round: task.round,
           step: step + 1,
-          numLocalSteps: task.localSteps,
+          numLocalSteps: task.numLocalSteps,
           loss: (r.lossPlus + r.lossMinus) / 2,
           skipped: r.skipped,
         }),
@@ -256,7 +256,7 @@ export class ModelReplica<B> {
       await applyDelta(
         model.updateTarget(),
         { seedIndices: result.pairs.map((p) => p.seedIndex), values: result.pairs.map((p) => -p.scalarGrad) },
-        task.lr,
+        task.zoLr,
         this.engine,
         ctx.seeds,
       );

@@ -4,7 +4,7 @@
  * so a failure changes nothing. It keeps the same bytes as the Redis store (codec.ts) and passes the same
  * conformance suite.
  */
-import type { ScalarGradient } from '@fedkseed/zo';
+import type { RunConfig, RunConfigInput, ScalarGradient } from '@fedkseed/zo';
 
 import { decodeDelta, decodeFingerprint, decodeFloat64Vector, decodeUpload } from './codec';
 import { storeError } from './errors';
@@ -35,10 +35,8 @@ import {
   clientWeight,
   decodeRunConfig,
   encodeRunConfig,
-  resolveRunConfig,
-  type ResolvedRunConfig,
-  type RunConfig,
-  type RunConfigInput,
+  resolveStoredRunConfig,
+  type StoredRunConfig,
 } from './run-config';
 import { addRoundScalars, initialSeedStats, type SeedStatsBytes } from './seed-stats';
 import { canonicalDump, roundInfoOf } from './snapshot';
@@ -60,7 +58,7 @@ export interface InMemoryRoundStoreOptions {
 }
 
 interface RunState {
-  config: ResolvedRunConfig;
+  config: RunConfig;
   configJson: string;
   createdAtMs: number;
   /** Number of closed rounds. */
@@ -114,7 +112,7 @@ export class InMemoryRoundStore implements RoundStore {
   }
 
   async initRun(input: RunConfigInput): Promise<InitRunResult> {
-    const config = resolveRunConfig(input);
+    const config = resolveStoredRunConfig(input);
     const configJson = encodeRunConfig(config);
     if (this.run) {
       if (this.run.configJson !== configJson)
@@ -127,7 +125,7 @@ export class InMemoryRoundStore implements RoundStore {
     return { status: 'created', run: decodeRunConfig(configJson, createdAtMs) };
   }
 
-  async getRun(): Promise<RunConfig | undefined> {
+  async getRun(): Promise<StoredRunConfig | undefined> {
     return this.run && decodeRunConfig(this.run.configJson, this.run.createdAtMs);
   }
 
@@ -282,7 +280,7 @@ export class InMemoryRoundStore implements RoundStore {
         return {
           clientId,
           numExamples,
-          weight: clientWeight(run.config.weighting, numExamples),
+          weight: clientWeight(run.config.aggregationWeighting, numExamples),
           ...decodeUpload(payload),
         };
       });

@@ -11,7 +11,7 @@
  * import { RedisRoundStore, isStoreError } from '@fedkseed/store';
  *
  * const store = new RedisRoundStore({ runId: 'llama-dolly-1' }); // REDIS_URL or redis://127.0.0.1:6379
- * await store.initRun({ runSeed: 42n, numCandidateSeeds: 4096, numLocalSteps: 200 });
+ * await store.initRun({ runId: 'llama-dolly-1', runSeed: 42n, numCandidateSeeds: 4096, numLocalSteps: 200 });
  * await store.registerClient({ clientId: 'c1', numExamples: 120 });
  * const { version } = await store.getAccumulated();
  * await store.openRound({ round: version, participants: ['c1'], deadlineMs: Date.now() + 60_000, samplingSeed: 7n });
@@ -52,15 +52,7 @@ export type {
   StoredUpload,
   UploadInput,
 } from './round-store';
-export {
-  clientWeight,
-  resolveRunConfig,
-  type ClientWeighting,
-  type ResolvedRunConfig,
-  type RunConfig,
-  type RunConfigInput,
-  type RunMode,
-} from './run-config';
+export { clientWeight, type StoredRunConfig } from './run-config';
 export {
   AlreadyClosedError,
   ClientConflictError,
@@ -89,5 +81,5 @@ export { fingerprintProblem } from './validate';
 export { PAIR_BYTES, UPLOAD_HEADER_BYTES, decodeUpload, encodeUpload, type UploadPayload } from './codec';
 export { InMemoryRoundStore, type InMemoryRoundStoreOptions } from './in-memory-round-store';
 export { RedisRoundStore, type RedisRoundStoreOptions } from './redis/redis-round-store';
-export { RUN_ID_PATTERN, RunKeys } from './redis/keys';
+export { RunKeys } from './redis/keys';
 export { deleteRunKeys, scanRunKeys } from './redis/delete-run-keys';

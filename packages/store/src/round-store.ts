@@ -15,14 +15,14 @@
  * as it was. Every method but `initRun`, `getRun`, `dump` and `close` fails RUN_NOT_INITIALIZED before
  * `initRun`.
  */
-import type { ModelFingerprint, ScalarGradient } from '@fedkseed/zo';
+import type { ModelFingerprint, RunConfigInput, ScalarGradient } from '@fedkseed/zo';
 
-import type { RunConfig, RunConfigInput } from './run-config';
+import type { StoredRunConfig } from './run-config';
 
 export interface InitRunResult {
   /** 'created' the first time, 'existing' when the same configuration was already stored. */
   status: 'created' | 'existing';
-  run: RunConfig;
+  run: StoredRunConfig;
 }
 
 export interface ClientRegistration {
@@ -204,7 +204,7 @@ export interface RecordScalarsResult {
 export interface RoundStore {
   /** Stores the run config once; the same config again returns it, a different one fails RUN_CONFIG_MISMATCH. */
   initRun(config: RunConfigInput): Promise<InitRunResult>;
-  getRun(): Promise<RunConfig | undefined>;
+  getRun(): Promise<StoredRunConfig | undefined>;
 
   /** Idempotent for the same fields; other fields for a known id fail CLIENT_CONFLICT. */
   registerClient(client: ClientRegistration): Promise<RegisterClientResult>;

@@ -3,22 +3,21 @@
  * of |clip(g, -c, c)| over every scalar received and the count, each starting with one entry gradInitial.
  * The arithmetic is @fedkseed/zo's `SeedImportance`; the store only persists its sums and counts.
  */
-import { SeedImportance, type ScalarGradient } from '@fedkseed/zo';
+import { SeedImportance, type RunConfig, type ScalarGradient } from '@fedkseed/zo';
 
 import { decodeFloat64Vector, encodeFloat64Vector } from './codec';
 import { storeError } from './errors';
-import type { ResolvedRunConfig } from './run-config';
 
 export interface SeedStatsBytes {
   sums: Buffer;
   counts: Buffer;
 }
 
-function importanceOptions(config: ResolvedRunConfig) {
+function importanceOptions(config: RunConfig) {
   return { clip: config.importanceClip, gradInitial: config.importanceGradInitial };
 }
 
-export function initialSeedStats(config: ResolvedRunConfig): SeedStatsBytes {
+export function initialSeedStats(config: RunConfig): SeedStatsBytes {
   const s = new SeedImportance(config.numCandidateSeeds, importanceOptions(config));
   return { sums: encodeFloat64Vector(s.sums), counts: encodeFloat64Vector(s.counts) };
 }
@@ -27,7 +26,7 @@ export function initialSeedStats(config: ResolvedRunConfig): SeedStatsBytes {
 export function addRoundScalars(
   current: SeedStatsBytes,
   pairs: readonly ScalarGradient[],
-  config: ResolvedRunConfig,
+  config: RunConfig,
 ): SeedStatsBytes {
   const s = SeedImportance.fromState(
     decodeFloat64Vector(current.sums),

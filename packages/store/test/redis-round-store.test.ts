@@ -104,7 +104,7 @@ async function rawState(redis: Redis, keys: RunKeys): Promise<string> {
 
     it('keeps every key of a run under its prefix and hash tag, with the names of keys.ts', async () => {
       const store = makeStore();
-      await store.initRun({ runSeed: 1n, numCandidateSeeds: 8, mode: 'fedkseed-pro' });
+      await store.initRun({ runId: 'keys', runSeed: 1n, numCandidateSeeds: 8, seedSampling: 'importance' });
       await store.registerClient({ clientId: 'c1', numExamples: 3 });
       await store.openRound({ round: 0, participants: ['c1'], deadlineMs: Date.now() + 60_000, samplingSeed: 1n });
       await store.acceptUpload({
@@ -148,7 +148,7 @@ async function rawState(redis: Redis, keys: RunKeys): Promise<string> {
       const b = new RedisRoundStore({ redis: second, runId, keyPrefix });
       cleanups.push(() => deleteRunKeys(main, a.keys));
       const before = Date.now();
-      const { run } = await a.initRun({ runSeed: 1n, numCandidateSeeds: 4 });
+      const { run } = await a.initRun({ runId, runSeed: 1n, numCandidateSeeds: 4 });
       expect(Math.abs(run.createdAtMs - before)).toBeLessThan(5000);
       await a.registerClient({ clientId: 'c1', numExamples: 1 });
       await a.openRound({ round: 0, participants: ['c1'], deadlineMs: Date.now() + 60_000, samplingSeed: 1n });

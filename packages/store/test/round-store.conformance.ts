@@ -2,9 +2,16 @@
  * The one conformance suite every RoundStore backend must pass (run by in-memory-round-store.test.ts and
  * redis-round-store.test.ts). Every refused operation is checked to leave the state byte-identical.
  */
-import { aggregateRound, SeedImportance, type ClientUpload, type ScalarGradient } from '@fedkseed/zo';
+import {
+  aggregateRound,
+  RUN_CONFIG_DEFAULTS,
+  SeedImportance,
+  type ClientUpload,
+  type RunConfigInput,
+  type ScalarGradient,
+} from '@fedkseed/zo';
 
-import { InMemoryRoundStore, PRUNE_LAG, type RoundStore, type RunConfigInput } from '../src';
+import { InMemoryRoundStore, PRUNE_LAG, type RoundStore } from '../src';
 import {
   asFloat32,
   bits,
@@ -22,7 +29,7 @@ export { type ConformanceFactory, type ConformanceHarness } from './conformance-
 
 const K = 64;
 const TAU = 8;
-const RUN: RunConfigInput = { runSeed: 42n, numCandidateSeeds: K, numLocalSteps: TAU };
+const RUN: RunConfigInput = { runId: 'conformance', runSeed: 42n, numCandidateSeeds: K, numLocalSteps: TAU };
 const CLIENTS = [
   { clientId: 'c1', numExamples: 10 },
   { clientId: 'c2', numExamples: 30, displayName: 'Client two' },
@@ -71,28 +78,31 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
       });
 
       it('stores the config once, fills defaults, and refuses a different one', async () => {
-        const created = await store.initRun({ runSeed: 2n ** 64n - 1n, mode: 'fedkseed-pro' });
+        const identity = { runId: 'run-config', runSeed: 2n ** 64n - 1n };
+        const created = await store.initRun({ ...identity, seedSampling: 'importance' });
         expect(created.status).toBe('created');
         expect(created.run).toEqual({
-          numCandidateSeeds: 4096,
-          numLocalSteps: 200,
-          eps: 5e-4,
-          lr: 3e-7,
-          runSeed: 2n ** 64n - 1n,
-          mode: 'fedkseed-pro',
-          weighting: 'data-size',
-          importanceClip: 1000,
-          importanceGradInitial: 0,
+          ...RUN_CONFIG_DEFAULTS,
+          ...identity,
+          seedSampling: 'importance',
           createdAtMs: clock.nowMs,
         });
         clock.advance(5000);
         const again = await expectNoChange(h, () =>
-          h.replica.initRun({ runSeed: 2n ** 64n - 1n, mode: 'fedkseed-pro', numLocalSteps: 200 }),
+          h.replica.initRun({ ...identity, seedSampling: 'importance', numLocalSteps: 200, numRounds: undefined }),
         );
         expect(again).toEqual({ status: 'existing', run: created.run });
         expect(await h.replica.getRun()).toEqual(created.run);
-        await expectFailure(h, 'RUN_CONFIG_MISMATCH', () => store.initRun({ runSeed: 2n ** 64n - 1n, lr: 1e-6 }));
-        await expectFailure(h, 'INVALID_ARGUMENT', () => store.initRun({ runSeed: -1n, numCandidateSeeds: 0 }));
+        await expectFailure(h, 'RUN_CONFIG_MISMATCH', () =>
+          store.initRun({ ...identity, seedSampling: 'importance', zoLr: 1e-6 }),
+        );
+        // Every field is pinned, not only the algorithm's: a replica told of another round count is refused too.
+        await expectFailure(h, 'RUN_CONFIG_MISMATCH', () =>
+          store.initRun({ ...identity, seedSampling: 'importance', numRounds: 5 }),
+        );
+        await expectFailure(h, 'INVALID_ARGUMENT', () =>
+          store.initRun({ runId: 'run-config', runSeed: -1n, numCandidateSeeds: 0 }),
+        );
         expect((await store.getAccumulated()).accumulated).toEqual(new Float64Array(4096));
       });
     });
@@ -438,7 +448,7 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
       });
 
       it('weights every reporting client equally under equal weighting', async () => {
-        await setUp({ weighting: 'equal' });
+        await setUp({ aggregationWeighting: 'equal' });
         await open(0);
         const a = [{ seedIndex: 1, scalarGrad: 3 }];
         const b = [{ seedIndex: 1, scalarGrad: -1 }];
@@ -561,7 +571,7 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
 
     describe('seed statistics', () => {
       it('start from gradInitial, add |clip(g)| once per round, and survive concurrent writers', async () => {
-        await setUp({ mode: 'fedkseed-pro', importanceClip: 2, importanceGradInitial: -0.5 });
+        await setUp({ seedSampling: 'importance', importanceClip: 2, importanceGradInitial: -0.5 });
         const reference = new SeedImportance(K, { clip: 2, gradInitial: -0.5 });
         const initial = await store.getSeedStats();
         expect([bits(initial.sums), bits(initial.counts), initial.lastRound, initial.roundsRecorded]).toEqual([
@@ -606,7 +616,7 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
       const shadowClock = new FakeClock(clock.nowMs);
       const shadow = new InMemoryRoundStore({ clock: shadowClock.now });
       for (const s of [store, shadow]) {
-        await s.initRun({ ...RUN, mode: 'fedkseed-pro' });
+        await s.initRun({ ...RUN, seedSampling: 'importance' });
         for (const c of CLIENTS) await s.registerClient(c);
         await s.openRound({ round: 0, participants: ['c1', 'c2'], deadlineMs: clock.nowMs + 10, samplingSeed: 3n });
         await s.acceptUpload({

@@ -75,3 +75,20 @@ export {
   type ModelFingerprint,
 } from './model-fingerprint';
 export { SeededRandom } from './seeded-random';
+export {
+  resolveRunConfig,
+  runConfigFieldProblem,
+  RunConfigError,
+  RUN_CONFIG_DEFAULTS,
+  RUN_CONFIG_FIELDS,
+  RUN_CONFIG_FIELD_NAMES,
+  RUN_ID_PATTERN,
+  SEED_SAMPLING_MODES,
+  AGGREGATION_WEIGHTING_MODES,
+  type AggregationWeightingMode,
+  type RunConfig,
+  type RunConfigField,
+  type RunConfigFieldRule,
+  type RunConfigInput,
+  type SeedSamplingMode,
+} from './run-config';

@@ -6,6 +6,8 @@
  * Kept as running sums and counts per seed, never the whole history.
  */
 
+import { RUN_CONFIG_DEFAULTS } from './run-config';
+
 export interface SeedImportanceOptions {
   /** Clip bound c on |g| before averaging. @default 1000 */
   clip?: number;
@@ -31,8 +33,8 @@ export class SeedImportance {
     if (!Number.isInteger(numCandidateSeeds) || numCandidateSeeds < 1) {
       throw new RangeError(`SeedImportance: numCandidateSeeds must be a positive integer, got ${numCandidateSeeds}`);
     }
-    this.clip = options.clip ?? 1000;
-    this.gradInitial = options.gradInitial ?? 0;
+    this.clip = options.clip ?? RUN_CONFIG_DEFAULTS.importanceClip;
+    this.gradInitial = options.gradInitial ?? RUN_CONFIG_DEFAULTS.importanceGradInitial;
     if (!(this.clip > 0)) throw new RangeError(`SeedImportance: clip must be > 0, got ${this.clip}`);
     if (!Number.isFinite(this.gradInitial)) throw new RangeError('SeedImportance: gradInitial must be finite');
     this.sums = new Float64Array(numCandidateSeeds).fill(this.clippedMagnitude(this.gradInitial));

@@ -59,7 +59,7 @@ export async function startAggregatorApp(
   if (ownsStore) closers.push(() => store.close());
 
   let seeds = overrides.seeds;
-  if (!seeds && config.run.mode === 'fedkseed-pro') {
+  if (!seeds && config.run.seedSampling === 'importance') {
     if (config.seedProbability) {
       const { address, tls, token, callTimeoutMs } = config.seedProbability;
       const client = new SeedProbabilityServiceClient(address, channelCredentials(tls));

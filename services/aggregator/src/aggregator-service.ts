@@ -16,7 +16,8 @@ import {
   type GetTaskRequest,
   type RegisterClientRequest,
   type RegisterClientResponse,
-  type RunConfig,
+  type RunConfig as RunConfigMessage,
+  runConfigToMessage,
   type SubmitScalarGradientsRequest,
   type SubmitScalarGradientsResponse,
 } from '@fedkseed/proto';
@@ -29,16 +30,16 @@ import {
   type RoundStatusInfo,
   type RoundStore,
 } from '@fedkseed/store';
+import type { RunConfig } from '@fedkseed/zo';
 import type { Metadata } from '@grpc/grpc-js';
 
 import type { ClientAuth } from './auth';
 import { catchUpDelta } from './catch-up';
-import type { RoundSettings, RunSettings } from './config';
+import type { RoundSettings } from './config';
 import { ModelFingerprints } from './model-fingerprints';
 import type { RoundLifecycle } from './round-lifecycle';
 import { apiRound, storeRound } from './round-numbers';
 import { RoundSeedsCache, assignedSeedsFor, seedDistributionFor, type RoundSeeds } from './round-seeds';
-import { runConfigMessage } from './run-config-message';
 import { STORE_ERROR_API_REASON, apiErrorOfStore } from './store-errors';
 import { readVersion } from './store-reads';
 import { checkRegistration, checkUpload } from './validation';
@@ -47,7 +48,7 @@ export interface AggregatorServiceOptions {
   store: RoundStore;
   auth: ClientAuth;
   lifecycle: RoundLifecycle;
-  run: RunSettings;
+  run: RunConfig;
   rounds: RoundSettings;
   /** Most clients the run registers. */
   maxClients: number;
@@ -62,11 +63,11 @@ const CLIENT_LIMIT_RETRY_AFTER_MS = 60_000;
 export class AggregatorService {
   private readonly store: RoundStore;
   private readonly auth: ClientAuth;
-  private readonly run: RunSettings;
+  private readonly run: RunConfig;
   private readonly rounds: RoundSettings;
   private readonly logger: Logger;
   private readonly clock: () => number;
-  private readonly runConfig: RunConfig;
+  private readonly runConfig: RunConfigMessage;
   private versionHint = 0;
   private readonly roundSeeds: RoundSeedsCache;
   private readonly fingerprints: ModelFingerprints;
@@ -78,7 +79,7 @@ export class AggregatorService {
     this.rounds = options.rounds;
     this.logger = options.logger;
     this.clock = options.clock ?? Date.now;
-    this.runConfig = runConfigMessage(options.run);
+    this.runConfig = runConfigToMessage(options.run);
     this.roundSeeds = new RoundSeedsCache(options.store);
     this.fingerprints = new ModelFingerprints(options.store, options.logger);
   }
@@ -99,7 +100,7 @@ export class AggregatorService {
 
   async registerClient(request: RegisterClientRequest, metadata: Metadata): Promise<RegisterClientResponse> {
     this.auth.checkJoinSecret(metadata);
-    const problem = checkRegistration(request, this.run.weighting);
+    const problem = checkRegistration(request, this.run.aggregationWeighting);
     if (problem) throw problem;
     const clientId = this.auth.clientIdFor(request.idempotencyKey);
     // Under equal weighting n_c is not used; the store still wants a positive count.
@@ -186,9 +187,9 @@ export class AggregatorService {
       modelVersion: version,
       deadlineUnixMs: BigInt(info.deadlineMs),
       deadlineInMs: Math.max(0, Math.min(0xffffffff, info.deadlineMs - now)),
-      localSteps: this.run.numLocalSteps,
-      eps: this.run.zoEps,
-      lr: this.run.zoLr,
+      numLocalSteps: this.run.numLocalSteps,
+      zoEps: this.run.zoEps,
+      zoLr: this.run.zoLr,
       seedDistribution: seedDistributionFor(this.run, seeds, clientId),
       catchUp: catchUpDelta(since, this.run),
       fingerprint: await this.fingerprints.forVersion(version),
@@ -208,7 +209,8 @@ export class AggregatorService {
     if (request.round < 1)
       throw new ApiError(ErrorReason.ERROR_REASON_INVALID_FIELD, 'rounds count from 1', { field: 'round' });
     const round = storeRound(request.round);
-    const seeds = this.run.mode === 'fedkseed-pro' ? await this.openRoundSeeds(request, round, clientId) : undefined;
+    const seeds =
+      this.run.seedSampling === 'importance' ? await this.openRoundSeeds(request, round, clientId) : undefined;
     const problem = checkUpload(request, {
       numCandidateSeeds: this.run.numCandidateSeeds,
       numLocalSteps: this.run.numLocalSteps,

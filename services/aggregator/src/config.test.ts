@@ -28,8 +28,8 @@ describe('loadConfig', () => {
         zoEps: 5e-4,
         zoLr: 3e-7,
         runSeed: 12345678901234567890n,
-        mode: 'fedkseed',
-        weighting: 'data-size',
+        seedSampling: 'uniform',
+        aggregationWeighting: 'data-size',
         importanceClip: 1000,
         importanceGradInitial: 0,
         batchSize: 1,
@@ -53,12 +53,12 @@ describe('loadConfig', () => {
     expect(loadConfig(REQUIRED).replicaId).toMatch(/^[A-Za-z0-9._-]+-\d+-[0-9a-f]{6}$/);
   });
 
-  it('reads Redis, Pro mode with a seed-probability service, and TLS towards it', () => {
+  it('reads Redis, FedKSeed-Pro with a seed-probability service, and TLS towards it', () => {
     const config = loadConfig({
       ...REQUIRED,
       REDIS_URL: 'redis://redis:6379/0',
-      MODE: 'fedkseed-pro',
-      WEIGHTING: 'equal',
+      SEED_SAMPLING: 'importance',
+      AGGREGATION_WEIGHTING: 'equal',
       SEED_PROBABILITY_ADDRESS: 'seed-probability:50052',
       SEED_PROBABILITY_TLS: 'true',
       SEED_PROBABILITY_TOKEN: 'svc',
@@ -67,7 +67,7 @@ describe('loadConfig', () => {
     });
     expect(config.redisUrl).toBe('redis://redis:6379/0');
     expect(config.jobQueue).toEqual({ queueName: 'run-1.train', attempts: 5, backoffMs: 5000 });
-    expect(config.run).toMatchObject({ mode: 'fedkseed-pro', weighting: 'equal' });
+    expect(config.run).toMatchObject({ seedSampling: 'importance', aggregationWeighting: 'equal' });
     expect(config.seedProbability).toEqual({
       address: 'seed-probability:50052',
       tls: {},
@@ -90,8 +90,8 @@ describe('loadConfig', () => {
         NUM_CANDIDATE_SEEDS: '0',
         NUM_LOCAL_STEPS: '2.5',
         ZO_LR: '-1',
-        MODE: 'fedavg',
-        WEIGHTING: 'random',
+        SEED_SAMPLING: 'fedavg',
+        AGGREGATION_WEIGHTING: 'random',
         CLIENT_FRACTION: '0',
         QUORUM_FRACTION: '1.5',
         ROUND_DEADLINE_MS: 'soon',
@@ -116,8 +116,8 @@ describe('loadConfig', () => {
       'NUM_CANDIDATE_SEEDS must be >= 1',
       'NUM_LOCAL_STEPS must be an integer',
       'ZO_LR must be > 0',
-      'MODE must be one of fedkseed, fedkseed-pro',
-      'WEIGHTING must be one of data-size, equal',
+      'SEED_SAMPLING must be one of uniform, importance',
+      'AGGREGATION_WEIGHTING must be one of data-size, equal',
       'CLIENT_FRACTION must be > 0',
       'QUORUM_FRACTION must be <= 1',
       'ROUND_DEADLINE_MS must be an integer',
@@ -125,7 +125,7 @@ describe('loadConfig', () => {
       'REDIS_URL must match',
       'TLS_KEY_FILE must name a readable file',
       'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
-      'SEED_PROBABILITY_ADDRESS is only used with MODE=fedkseed-pro',
+      'SEED_PROBABILITY_ADDRESS is only used with SEED_SAMPLING=importance',
       'PORT must be >= 0',
       'QUEUE_NAME must match',
       'QUEUE_BACKOFF_MS must be >= 0',

@@ -1,5 +1,6 @@
 /**
- * The aggregator's configuration, from environment variables (README.md lists each with its default).
+ * The aggregator's configuration, from environment variables (README.md lists each with its default; the
+ * run's, read by process-kit's `readRunConfigEnv`, are in docs/run-config.md).
  * `loadConfig(env)` validates everything and throws one ConfigError listing every problem. Settings that
  * would make the model stop being a function of A (a learning-rate schedule, weight decay) are refused here
  * rather than drifting silently: w_r = w_0 - lr * sum_i A[i] z_i needs a constant lr and no weight decay.
@@ -7,45 +8,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
-import { EnvReader, type Env } from '@fedkseed/process-kit';
+import { EnvReader, readRunConfigEnv, runConfigEnvVar, type Env } from '@fedkseed/process-kit';
 import { type ClientTlsFiles, readServiceBaseConfig, type ServiceBaseConfig } from '@fedkseed/service-kit';
-import { RUN_ID_PATTERN, type ClientWeighting, type RunMode } from '@fedkseed/store';
-
-/** The run's fixed settings: what RunConfig tells every client, and what the store pins with initRun. */
-export interface RunSettings {
-  /** Opaque id of the run; part of every Redis key and every token. */
-  runId: string;
-  /** K: candidate seeds; seed indices live in [0, K). */
-  numCandidateSeeds: number;
-  /** tau: local ZO steps per selected client per round; at most this many pairs per upload. */
-  numLocalSteps: number;
-  /** ZO perturbation scale eps. */
-  zoEps: number;
-  /** ZO learning rate lr, constant for the run. */
-  zoLr: number;
-  /** uint64 from which every party derives the candidate seeds (and the server its selections). */
-  runSeed: bigint;
-  /** FedKSeed (uniform seeds) or FedKSeed-Pro (importance-weighted, assigned by the server). */
-  mode: RunMode;
-  /** Aggregation weights: client data size or equal. */
-  weighting: ClientWeighting;
-  /** FedKSeed-Pro clip bound c on |g| in the importance statistics. */
-  importanceClip: number;
-  /** FedKSeed-Pro initial history value of every seed. */
-  importanceGradInitial: number;
-  /** Examples per local step (told to clients). */
-  batchSize: number;
-  /** Longest tokenized example (told to clients). */
-  maxSequenceLength: number;
-  /** Skip threshold on |L+ - L-| told to clients; 0 = none. */
-  gradClip: number;
-  /** The base model w0 clients must train on ("" = unspecified). */
-  baseModelId: string;
-  /** Whether catch-ups may be sent as bfloat16. */
-  allowLossyCatchUp: boolean;
-  /** Rounds to run; 0 = until stopped. */
-  numRounds: number;
-}
+import type { RunConfig } from '@fedkseed/zo';
 
 /** How rounds are run. */
 export interface RoundSettings {
@@ -100,7 +65,8 @@ export interface AggregatorConfig extends ServiceBaseConfig {
   maxClients: number;
   /** This replica's name as a round closer (unique per process). */
   replicaId: string;
-  run: RunSettings;
+  /** The run's fixed configuration: what RunConfig tells every client, and what the store pins with initRun. */
+  run: RunConfig;
   rounds: RoundSettings;
   /** FedKSeed-Pro through the seed-probability service; absent: computed here from the store's stats. */
   seedProbability?: SeedProbabilitySettings;
@@ -127,25 +93,7 @@ export function loadConfig(env: Env): AggregatorConfig {
       .replace(/[^A-Za-z0-9._-]/g, '-')
       .slice(0, 64)}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
-  const mode = e.oneOf('MODE', ['fedkseed', 'fedkseed-pro'] as const, { default: 'fedkseed' });
-  const run: RunSettings = {
-    runId: e.requiredString('RUN_ID', { pattern: RUN_ID_PATTERN }),
-    numCandidateSeeds: e.int('NUM_CANDIDATE_SEEDS', { default: 4096, min: 1, max: 0xffffffff }),
-    numLocalSteps: e.int('NUM_LOCAL_STEPS', { default: 200, min: 1, max: 0xffffffff }),
-    zoEps: e.number('ZO_EPS', { default: 5e-4, greaterThan: 0 }),
-    zoLr: e.number('ZO_LR', { default: 3e-7, greaterThan: 0 }),
-    runSeed: e.uint64('RUN_SEED'),
-    mode,
-    weighting: e.oneOf('WEIGHTING', ['data-size', 'equal'] as const, { default: 'data-size' }),
-    importanceClip: e.number('IMPORTANCE_CLIP', { default: 1000, greaterThan: 0 }),
-    importanceGradInitial: e.number('IMPORTANCE_GRAD_INITIAL', { default: 0 }),
-    batchSize: e.int('BATCH_SIZE', { default: 1, min: 1, max: 0xffffffff }),
-    maxSequenceLength: e.int('MAX_SEQUENCE_LENGTH', { default: 1024, min: 1, max: 0xffffffff }),
-    gradClip: e.number('GRAD_CLIP', { default: 0, min: 0 }),
-    baseModelId: e.string('BASE_MODEL_ID', { default: '', maxLength: 256 }) ?? '',
-    allowLossyCatchUp: e.bool('ALLOW_LOSSY_CATCH_UP', { default: true }),
-    numRounds: e.int('NUM_ROUNDS', { default: 0, min: 0, max: 0xffffffff }),
-  };
+  const run = readRunConfigEnv(e);
   // The model is w0 - lr * sum_i A[i] z_i only with a constant lr and no weight decay.
   const weightDecay = e.number('WEIGHT_DECAY', { default: 0 });
   if (weightDecay !== 0 && !Number.isNaN(weightDecay))
@@ -172,7 +120,8 @@ export function loadConfig(env: Env): AggregatorConfig {
   const seedToken = e.string('SEED_PROBABILITY_TOKEN');
   const seedTimeoutMs = e.int('SEED_PROBABILITY_TIMEOUT_MS', { default: 5000, min: 1 });
   if (seedAddress !== undefined) {
-    if (mode !== 'fedkseed-pro') e.problem('SEED_PROBABILITY_ADDRESS is only used with MODE=fedkseed-pro');
+    if (run.seedSampling !== 'importance')
+      e.problem(`SEED_PROBABILITY_ADDRESS is only used with ${runConfigEnvVar('seedSampling')}=importance`);
     seedProbability = { address: seedAddress, callTimeoutMs: seedTimeoutMs };
     if (seedTls) seedProbability.tls = tls ? { ...tls } : {};
     if (seedToken !== undefined) seedProbability.token = seedToken;

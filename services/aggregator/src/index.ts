@@ -19,7 +19,7 @@
  * await app.drain();
  * ```
  */
-export { loadConfig, type AggregatorConfig, type RoundSettings, type RunSettings } from './config';
+export { loadConfig, type AggregatorConfig, type RoundSettings } from './config';
 export { startAggregatorApp, type AggregatorApp, type AggregatorAppOverrides } from './aggregator-app';
 export { ClientAuth } from './auth';
 export { serveAggregator } from './serve';

@@ -3,9 +3,9 @@
  */
 import { silentLogger } from '@fedkseed/process-kit';
 import { InMemoryRoundStore } from '@fedkseed/store';
-import { SeedImportance } from '@fedkseed/zo';
+import { SeedImportance, resolveRunConfig, type RunConfig } from '@fedkseed/zo';
 
-import type { RoundSettings, RunSettings } from './config';
+import type { RoundSettings } from './config';
 import { RoundLifecycle, quorumCount, type LifecycleEvent, type Timers } from './round-lifecycle';
 import { LocalSeedDistribution } from './seed-distribution';
 
@@ -36,24 +36,14 @@ class FakeTime implements Timers {
   }
 }
 
-const run: RunSettings = {
+const run: RunConfig = resolveRunConfig({
   runId: 'lifecycle-test',
+  runSeed: 9n,
   numCandidateSeeds: 8,
   numLocalSteps: 4,
-  zoEps: 5e-4,
-  zoLr: 3e-7,
-  runSeed: 9n,
-  mode: 'fedkseed',
-  weighting: 'data-size',
-  importanceClip: 1000,
-  importanceGradInitial: 0,
-  batchSize: 1,
-  maxSequenceLength: 1024,
-  gradClip: 0,
-  baseModelId: '',
   allowLossyCatchUp: false,
   numRounds: 2,
-};
+});
 const rounds: RoundSettings = {
   clientFraction: 1,
   minClientsPerRound: 2,
@@ -65,7 +55,7 @@ const rounds: RoundSettings = {
   taskRetryAfterMs: 1000,
 };
 
-function setUp(runOverrides: Partial<RunSettings> = {}) {
+function setUp(runOverrides: Partial<RunConfig> = {}) {
   const time = new FakeTime();
   const store = new InMemoryRoundStore({ clock: time.clock });
   const events: LifecycleEvent[] = [];
@@ -141,7 +131,7 @@ describe('RoundLifecycle', () => {
   });
 
   it('FedKSeed-Pro: feeds each closed round into the statistics and opens the next with its probabilities', async () => {
-    const { store, lifecycle } = setUp({ mode: 'fedkseed-pro', numRounds: 3 });
+    const { store, lifecycle } = setUp({ seedSampling: 'importance', numRounds: 3 });
     const reads = jest.spyOn(store, 'readUploads');
     await lifecycle.start();
     await store.registerClient({ clientId: 'c-1', numExamples: 1 });
@@ -172,7 +162,7 @@ describe('RoundLifecycle', () => {
 
   it('refuses to join a run stored with another configuration', async () => {
     const { store, lifecycle } = setUp();
-    await store.initRun({ runSeed: 1n, numCandidateSeeds: 8, numLocalSteps: 4 });
+    await store.initRun({ runId: run.runId, runSeed: 1n, numCandidateSeeds: 8, numLocalSteps: 4 });
     await expect(lifecycle.start()).rejects.toThrow(/exists with another configuration/);
   });
 });

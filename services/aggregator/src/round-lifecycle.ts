@@ -17,10 +17,10 @@
  */
 import { type Logger } from '@fedkseed/process-kit';
 import type { TrainJobProducer } from '@fedkseed/queue';
-import { isStoreError, type RoundInfo, type RoundStore, type RunConfigInput, type StoredUpload } from '@fedkseed/store';
-import { aggregateRound, roundSamplingSeed, selectParticipants } from '@fedkseed/zo';
+import { isStoreError, type RoundInfo, type RoundStore, type StoredUpload } from '@fedkseed/store';
+import { aggregateRound, roundSamplingSeed, selectParticipants, type RunConfig } from '@fedkseed/zo';
 
-import type { RoundSettings, RunSettings } from './config';
+import type { RoundSettings } from './config';
 import { apiRound } from './round-numbers';
 import type { SeedDistributionProvider } from './seed-distribution';
 import { readVersion } from './store-reads';
@@ -57,7 +57,7 @@ export type CloseOutcome =
 
 export interface RoundLifecycleOptions {
   store: RoundStore;
-  run: RunSettings;
+  run: RunConfig;
   rounds: RoundSettings;
   /** This replica's name in close leases. */
   closerId: string;
@@ -82,21 +82,6 @@ const MIN_RETRY_MS = 20;
 /** Steps a pass takes at most before it yields to the timer (open, close, open, ...). */
 const MAX_STEPS_PER_PASS = 16;
 
-/** The store's fixed run configuration for these settings. */
-export function storeRunConfig(run: RunSettings): RunConfigInput {
-  return {
-    numCandidateSeeds: run.numCandidateSeeds,
-    numLocalSteps: run.numLocalSteps,
-    eps: run.zoEps,
-    lr: run.zoLr,
-    runSeed: run.runSeed,
-    mode: run.mode,
-    weighting: run.weighting,
-    importanceClip: run.importanceClip,
-    importanceGradInitial: run.importanceGradInitial,
-  };
-}
-
 /** Uploads needed to close a round of `numParticipants` before its deadline (at least 1). */
 export function quorumCount(numParticipants: number, quorumFraction: number): number {
   return Math.max(1, Math.ceil(quorumFraction * numParticipants - 1e-9));
@@ -104,7 +89,7 @@ export function quorumCount(numParticipants: number, quorumFraction: number): nu
 
 export class RoundLifecycle {
   private readonly store: RoundStore;
-  private readonly run: RunSettings;
+  private readonly run: RunConfig;
   private readonly rounds: RoundSettings;
   private readonly logger: Logger;
   private readonly clock: () => number;
@@ -130,14 +115,14 @@ export class RoundLifecycle {
     this.clock = options.clock ?? Date.now;
     this.timers = options.timers ?? realTimers;
     this.closerId = options.closerId;
-    if (this.run.mode === 'fedkseed-pro' && !options.seeds)
+    if (this.run.seedSampling === 'importance' && !options.seeds)
       throw new Error('RoundLifecycle: FedKSeed-Pro needs a seed distribution provider');
   }
 
   /** Pins the run configuration in the store (refusing a different one), then takes the first pass. */
   async start(): Promise<void> {
     try {
-      const { status } = await this.store.initRun(storeRunConfig(this.run));
+      const { status } = await this.store.initRun(this.run);
       this.logger.info(status === 'created' ? 'run created' : 'run resumed', { closerId: this.closerId });
     } catch (e) {
       if (isStoreError(e, 'RUN_CONFIG_MISMATCH'))
@@ -274,7 +259,7 @@ export class RoundLifecycle {
     this.waitingForClients = false;
     const clientIds = await this.store.listClientIds();
     let probabilities: Float64Array | undefined;
-    if (this.run.mode === 'fedkseed-pro') {
+    if (this.run.seedSampling === 'importance') {
       // Repeats the previous round's report unless this replica made it: its closer may have died between
       // commit and report (the report is idempotent).
       if (version > 0 && this.reportedRound !== version - 1)
@@ -384,7 +369,7 @@ export class RoundLifecycle {
       version: committed,
     });
     this.options.onEvent?.({ type: 'closed', round, numUploads: uploads.length, version: committed });
-    if (this.run.mode === 'fedkseed-pro') {
+    if (this.run.seedSampling === 'importance') {
       // Best effort here; the next round's opening repeats it, so a failure delays nothing for good.
       await this.reportRound(round, uploads).catch((e: unknown) =>
         log.warn('reporting round scalars failed; the next opening retries', { err: e }),

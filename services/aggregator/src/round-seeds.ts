@@ -5,9 +5,7 @@
  */
 import type { SeedDistribution } from '@fedkseed/proto';
 import type { RoundInfo, RoundStore } from '@fedkseed/store';
-import { assignedSeedIndices, clientSamplingSeed } from '@fedkseed/zo';
-
-import type { RunSettings } from './config';
+import { assignedSeedIndices, clientSamplingSeed, type RunConfig } from '@fedkseed/zo';
 
 /** What never changes about a round once it is opened: all the seed assignment needs. */
 export type RoundSeeds = Pick<RoundInfo, 'round' | 'samplingSeed' | 'probabilities'>;
@@ -41,7 +39,7 @@ export class RoundSeedsCache {
 }
 
 /** The seed indices FedKSeed-Pro assigns the client for the round (tau of them). */
-export function assignedSeedsFor(run: RunSettings, seeds: RoundSeeds, clientId: string): number[] {
+export function assignedSeedsFor(run: RunConfig, seeds: RoundSeeds, clientId: string): number[] {
   return assignedSeedIndices({
     numCandidateSeeds: run.numCandidateSeeds,
     numLocalSteps: run.numLocalSteps,
@@ -51,9 +49,9 @@ export function assignedSeedsFor(run: RunSettings, seeds: RoundSeeds, clientId: 
 }
 
 /** The task's seed distribution: uniform sampling (FedKSeed) or the assigned indices (FedKSeed-Pro). */
-export function seedDistributionFor(run: RunSettings, seeds: RoundSeeds, clientId: string): SeedDistribution {
+export function seedDistributionFor(run: RunConfig, seeds: RoundSeeds, clientId: string): SeedDistribution {
   const samplingSeed = clientSamplingSeed(seeds.samplingSeed, clientId);
-  if (run.mode !== 'fedkseed-pro') return { samplingSeed, distribution: { $case: 'uniform', uniform: {} } };
+  if (run.seedSampling !== 'importance') return { samplingSeed, distribution: { $case: 'uniform', uniform: {} } };
   return {
     samplingSeed,
     distribution: { $case: 'assigned', assigned: { seedIndices: assignedSeedsFor(run, seeds, clientId) } },

@@ -6,7 +6,8 @@
  */
 import { ErrorReason, type RegisterClientRequest, type SubmitScalarGradientsRequest } from '@fedkseed/proto';
 import { ApiError } from '@fedkseed/service-kit';
-import { fingerprintProblem, type ClientWeighting } from '@fedkseed/store';
+import { fingerprintProblem } from '@fedkseed/store';
+import type { AggregationWeightingMode } from '@fedkseed/zo';
 
 export const MAX_DISPLAY_NAME_LENGTH = 64;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
@@ -103,7 +104,10 @@ export function checkUpload(request: SubmitScalarGradientsRequest, rules: Upload
 }
 
 /** The first problem of a registration, or undefined. */
-export function checkRegistration(request: RegisterClientRequest, weighting: ClientWeighting): ApiError | undefined {
+export function checkRegistration(
+  request: RegisterClientRequest,
+  weighting: AggregationWeightingMode,
+): ApiError | undefined {
   if (weighting === 'data-size' && request.numExamples < 1)
     return invalidField('num_examples', 'num_examples must be >= 1 with data-size weighting');
   if ([...request.displayName].length > MAX_DISPLAY_NAME_LENGTH)

@@ -58,9 +58,9 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
       expect(state.run).toMatchObject({
         runId: env.RUN_ID,
         numCandidateSeeds: K,
-        localSteps: 8,
+        numLocalSteps: 8,
         runSeed: 42n,
-        totalRounds: 4,
+        numRounds: 4,
         seedSampling: SeedSampling.SEED_SAMPLING_UNIFORM,
       });
       expect(new Set(uploads.map((u) => u.round))).toEqual(new Set([1, 2, 3, 4]));

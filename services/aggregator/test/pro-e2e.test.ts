@@ -57,7 +57,12 @@ describe.each(kinds)('FedKSeed-Pro end to end (%s store)', (kind) => {
   }
 
   it('computes the probabilities in the aggregator from the store statistics', async () => {
-    const env = testEnv({ MODE: 'fedkseed-pro', NUM_ROUNDS: '3', CLIENT_FRACTION: '0.5', MIN_CLIENTS_PER_ROUND: '4' });
+    const env = testEnv({
+      SEED_SAMPLING: 'importance',
+      NUM_ROUNDS: '3',
+      CLIENT_FRACTION: '0.5',
+      MIN_CLIENTS_PER_ROUND: '4',
+    });
     const { s } = await runPro(env);
     // Every closed round was fed into the statistics exactly once.
     expect((await s.app.store.getSeedStats()).roundsRecorded).toBe(3);
@@ -65,7 +70,13 @@ describe.each(kinds)('FedKSeed-Pro end to end (%s store)', (kind) => {
 
   it('asks the seed-probability service over gRPC', async () => {
     const runId = `t-${process.pid}-${randomBytes(6).toString('hex')}`;
-    const seedConfig = loadSeedConfig({ RUN_ID: runId, HOST: 'localhost', PORT: '0', NUM_CANDIDATE_SEEDS: String(K) });
+    const seedConfig = loadSeedConfig({
+      RUN_ID: runId,
+      HOST: 'localhost',
+      PORT: '0',
+      NUM_CANDIDATE_SEEDS: String(K),
+      SEED_SAMPLING: 'importance',
+    });
     const seedApp = await startSeedProbabilityApp(seedConfig, {
       store:
         kind === 'redis'
@@ -77,7 +88,7 @@ describe.each(kinds)('FedKSeed-Pro end to end (%s store)', (kind) => {
     seedApps.push(seedApp);
     const env = testEnv({
       RUN_ID: runId,
-      MODE: 'fedkseed-pro',
+      SEED_SAMPLING: 'importance',
       NUM_ROUNDS: '3',
       CLIENT_FRACTION: '0.5',
       MIN_CLIENTS_PER_ROUND: '4',
@@ -91,7 +102,12 @@ describe.each(kinds)('FedKSeed-Pro end to end (%s store)', (kind) => {
   });
 
   it('refuses an upload that uses a seed the round did not assign', async () => {
-    const env = testEnv({ MODE: 'fedkseed-pro', NUM_ROUNDS: '1', CLIENT_FRACTION: '1', MIN_CLIENTS_PER_ROUND: '2' });
+    const env = testEnv({
+      SEED_SAMPLING: 'importance',
+      NUM_ROUNDS: '1',
+      CLIENT_FRACTION: '1',
+      MIN_CLIENTS_PER_ROUND: '2',
+    });
     const s = await startApp(env, storeFor(env.RUN_ID));
     started.push(s);
     const caller = new AggregatorCaller(s.address);

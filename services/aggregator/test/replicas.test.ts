@@ -8,7 +8,7 @@ import { silentLogger } from '@fedkseed/process-kit';
 import { aggregateRound, roundSamplingSeed, selectParticipants, type ScalarGradient } from '@fedkseed/zo';
 
 import { loadConfig } from '../src/config';
-import { RoundLifecycle, storeRunConfig, type CloseOutcome } from '../src/round-lifecycle';
+import { RoundLifecycle, type CloseOutcome } from '../src/round-lifecycle';
 import {
   AggregatorCaller,
   bits,
@@ -46,7 +46,7 @@ describeRedis('aggregator replicas on one Redis run', () => {
     const env = testEnv({ RUN_ID: uniqueRunId() });
     const config = loadConfig(env);
     const setup = redis.store(env.RUN_ID);
-    await setup.initRun(storeRunConfig(config.run));
+    await setup.initRun(config.run);
     const clients = ['c-a', 'c-b', 'c-c', 'c-d'];
     for (const [i, clientId] of clients.entries()) await setup.registerClient({ clientId, numExamples: 5 + 10 * i });
     const closers = ['replica-1', 'replica-2', 'replica-3'].map(
@@ -162,7 +162,7 @@ describeRedis('aggregator replicas on one Redis run', () => {
     const env = testEnv({ CLIENT_FRACTION: '1', MIN_CLIENTS_PER_ROUND: '2', NUM_ROUNDS: '1' });
     const config = loadConfig(env);
     const setup = redis.store(env.RUN_ID);
-    await setup.initRun(storeRunConfig(config.run));
+    await setup.initRun(config.run);
     await setup.registerClient({ clientId: 'c-one', numExamples: 3 });
     await setup.registerClient({ clientId: 'c-two', numExamples: 9 });
     const participants = selectParticipants(['c-one', 'c-two'], {

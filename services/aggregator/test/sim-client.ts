@@ -68,7 +68,7 @@ export class SimClient {
   /** The upload of a TRAIN task: one pair per step that is not skipped, seeds as the task says. */
   train(task: GetTaskResponse, random: () => number): SubmitScalarGradientsRequest {
     const dist = task.seedDistribution!;
-    const tau = task.localSteps;
+    const tau = task.numLocalSteps;
     let seedOf: (t: number) => number;
     if (dist.distribution?.$case === 'assigned') {
       const assigned = dist.distribution.assigned.seedIndices;

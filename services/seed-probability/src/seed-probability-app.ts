@@ -6,7 +6,8 @@
 import { SERVICE_NAMES, SeedProbabilityServiceService } from '@fedkseed/proto';
 import { Logger } from '@fedkseed/process-kit';
 import { startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
-import { InMemoryRoundStore, RedisRoundStore, type RoundStore, type RunConfigInput } from '@fedkseed/store';
+import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
+import type { RunConfigInput } from '@fedkseed/zo';
 
 import type { SeedProbabilityConfig } from './config';
 import { SeedProbabilityService } from './seed-probability-service';
@@ -27,15 +28,15 @@ export interface SeedProbabilityApp {
 }
 
 /**
- * The statistics' namespace in the store. Only K and the importance settings matter here; the run seed,
- * tau and lr belong to the aggregator's run and are placeholders.
+ * The statistics' namespace in the store. Only K, the seed sampling and the importance settings matter here;
+ * the run seed belongs to the aggregator's run and is a placeholder, the other fields keep their defaults.
  */
 export function statisticsRunConfig(config: SeedProbabilityConfig): RunConfigInput {
   return {
+    runId: config.runId,
     runSeed: 0n,
     numCandidateSeeds: config.numCandidateSeeds,
-    numLocalSteps: 1,
-    mode: config.mode,
+    seedSampling: config.seedSampling,
     importanceClip: config.importanceClip,
     importanceGradInitial: config.importanceGradInitial,
   };
@@ -58,6 +59,10 @@ export async function startSeedProbabilityApp(
   try {
     const { status } = await store.initRun(statisticsRunConfig(config));
     logger.info(status === 'created' ? 'statistics created' : 'statistics resumed', { storeRunId: config.storeRunId });
+    if (config.seedSampling !== 'importance')
+      logger.warn(
+        'seed sampling is uniform: every distribution served is uniform (FedKSeed-Pro: SEED_SAMPLING=importance)',
+      );
     service = new SeedProbabilityService({ ...config, store, logger });
     server = await startGrpcServer({
       host: config.host,

@@ -24,14 +24,15 @@ import {
 } from '@fedkseed/proto';
 import { type Logger } from '@fedkseed/process-kit';
 import { ApiError, unaryHandler } from '@fedkseed/service-kit';
-import type { RoundStore, RunMode } from '@fedkseed/store';
-import { SeedImportance } from '@fedkseed/zo';
+import type { RoundStore } from '@fedkseed/store';
+import { SeedImportance, type SeedSamplingMode } from '@fedkseed/zo';
 
 export interface SeedProbabilityServiceOptions {
   /** A store whose run (the service's own namespace) is initialized. */
   store: RoundStore;
   numCandidateSeeds: number;
-  mode: RunMode;
+  /** 'uniform' serves the uniform distribution whatever the statistics say. */
+  seedSampling: SeedSamplingMode;
   importanceClip: number;
   importanceGradInitial: number;
   /** Bearer token callers must present, if any. */
@@ -131,7 +132,7 @@ export class SeedProbabilityService {
       roundsIncluded: stats.roundsRecorded,
       distribution: { $case: 'uniform', uniform: {} },
     };
-    if (this.options.mode !== 'fedkseed-pro' || stats.roundsRecorded === 0) return uniform;
+    if (this.options.seedSampling !== 'importance' || stats.roundsRecorded === 0) return uniform;
     const probabilities = SeedImportance.fromState(stats.sums, stats.counts, {
       clip: this.options.importanceClip,
       gradInitial: this.options.importanceGradInitial,

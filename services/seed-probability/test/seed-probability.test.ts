@@ -76,6 +76,27 @@ async function failure(p: Promise<unknown>): Promise<{ code: number; reason?: st
   throw new Error('expected the call to fail');
 }
 
+describe('seed-probability config', () => {
+  it("reads the run's settings with the aggregator's names and defaults (uniform sampling unless told otherwise)", () => {
+    const config = loadConfig({ RUN_ID: 'run-1' });
+    expect(config).toMatchObject({
+      runId: 'run-1',
+      storeRunId: 'run-1.seed-probability',
+      numCandidateSeeds: 4096,
+      seedSampling: 'uniform',
+      importanceClip: 1000,
+      importanceGradInitial: 0,
+    });
+    expect(loadConfig({ RUN_ID: 'run-1', SEED_SAMPLING: 'importance', IMPORTANCE_CLIP: '5' })).toMatchObject({
+      seedSampling: 'importance',
+      importanceClip: 5,
+    });
+    expect(() => loadConfig({ RUN_ID: 'run-1', SEED_SAMPLING: 'fedkseed-pro' })).toThrow(
+      /SEED_SAMPLING must be one of uniform, importance/,
+    );
+  });
+});
+
 describe.each(kinds)('seed-probability service (%s store)', (kind) => {
   let redis: Redis | undefined;
   const apps: SeedProbabilityApp[] = [];
@@ -110,6 +131,7 @@ describe.each(kinds)('seed-probability service (%s store)', (kind) => {
       HOST: 'localhost',
       PORT: '0',
       NUM_CANDIDATE_SEEDS: '4096',
+      SEED_SAMPLING: 'importance',
       ...env,
     });
     let store: RoundStore;
@@ -207,7 +229,7 @@ describe.each(kinds)('seed-probability service (%s store)', (kind) => {
 
   it('checks the service token when one is configured, and serves uniform in FedKSeed mode', async () => {
     const token = 'service-token-0123456789';
-    const { app, caller } = await start({ SERVICE_TOKEN: token, MODE: 'fedkseed', NUM_CANDIDATE_SEEDS: '8' });
+    const { app, caller } = await start({ SERVICE_TOKEN: token, SEED_SAMPLING: 'uniform', NUM_CANDIDATE_SEEDS: '8' });
     const stranger = new Caller(app.server.address, 'wrong-token-0123456789');
     const anonymous = new Caller(app.server.address);
     callers.push(stranger, anonymous);

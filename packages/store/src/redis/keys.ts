@@ -17,10 +17,9 @@
  *   <prefix>fedkseed:{runId}:seed-stats          hash   rev, sums, counts (K float64 LE each), lastRound
  *   <prefix>fedkseed:{runId}:seed-stats:rounds   set    rounds already recorded in seed-stats
  */
+import { RUN_ID_PATTERN } from '@fedkseed/zo';
 
-/** Run ids become part of key names: keep them to a safe alphabet (no braces, which would break the tag). */
-export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
-
+/** Run ids become part of key names: zo's RUN_ID_PATTERN keeps them to a safe alphabet (no braces, which would break the tag). */
 export class RunKeys {
   /** `<prefix>fedkseed:{runId}:`, the start of every key of the run. */
   readonly base: string;

@@ -5,7 +5,7 @@
  * run: the scripts decide who closes a round, and by default every replica reads time from the Redis
  * server (TIME inside the scripts), so leases and deadlines do not depend on the replicas' clocks.
  */
-import type { ScalarGradient } from '@fedkseed/zo';
+import type { RunConfig, RunConfigInput, ScalarGradient } from '@fedkseed/zo';
 import { Redis, type ChainableCommander, type Cluster } from 'ioredis';
 
 import { decodeDelta, decodeFingerprint, decodeFloat64Vector, decodeUpload } from '../codec';
@@ -36,10 +36,8 @@ import {
   clientWeight,
   decodeRunConfig,
   encodeRunConfig,
-  resolveRunConfig,
-  type ResolvedRunConfig,
-  type RunConfig,
-  type RunConfigInput,
+  resolveStoredRunConfig,
+  type StoredRunConfig,
 } from '../run-config';
 import { addRoundScalars, initialSeedStats } from '../seed-stats';
 import { canonicalDump, roundInfoOf } from '../snapshot';
@@ -82,7 +80,7 @@ export class RedisRoundStore implements RoundStore {
   private readonly clock: (() => number) | undefined;
   private readonly maxCasAttempts: number;
   /** The run config never changes once stored, so one read serves the store's lifetime. */
-  private config: ResolvedRunConfig | undefined;
+  private config: RunConfig | undefined;
 
   constructor(options: RedisRoundStoreOptions) {
     this.keys = new RunKeys(options.runId, options.keyPrefix);
@@ -110,16 +108,16 @@ export class RedisRoundStore implements RoundStore {
     return execMulti(this.redis, build);
   }
 
-  private async requireRun(): Promise<ResolvedRunConfig> {
+  private async requireRun(): Promise<RunConfig> {
     if (this.config) return this.config;
     const json = await this.redis.hget(this.keys.run, 'config');
     if (json === null) throw storeError('RUN_NOT_INITIALIZED');
-    this.config = resolveRunConfig(decodeRunConfig(json, 0));
+    this.config = resolveStoredRunConfig(decodeRunConfig(json, 0));
     return this.config;
   }
 
   async initRun(input: RunConfigInput): Promise<InitRunResult> {
-    const config = resolveRunConfig(input);
+    const config = resolveStoredRunConfig(input);
     const json = encodeRunConfig(config);
     const reply = await this.runScript(
       'init-run',
@@ -130,7 +128,7 @@ export class RedisRoundStore implements RoundStore {
     return { status: reply.code === 1 ? 'created' : 'existing', run: decodeRunConfig(json, reply.int(0)) };
   }
 
-  async getRun(): Promise<RunConfig | undefined> {
+  async getRun(): Promise<StoredRunConfig | undefined> {
     const [json, createdAtMs] = await this.redis.hmget(this.keys.run, 'config', 'createdAtMs');
     return json === null ? undefined : decodeRunConfig(json, Number(createdAtMs));
   }
@@ -291,7 +289,7 @@ export class RedisRoundStore implements RoundStore {
       return {
         clientId,
         numExamples,
-        weight: clientWeight(config.weighting, numExamples),
+        weight: clientWeight(config.aggregationWeighting, numExamples),
         ...decodeUpload(uploads[clientId]),
       };
     });

@@ -40,7 +40,7 @@ export const protobufFileName = "fedkseed/v1/aggregator_service.proto";
 export enum TaskStatus {
   /** TASK_STATUS_UNSPECIFIED - Not set; servers never send it. */
   TASK_STATUS_UNSPECIFIED = 0,
-  /** TASK_STATUS_TRAIN - The client is selected for the round: apply catch_up, run local_steps ZO steps, upload before the deadline. */
+  /** TASK_STATUS_TRAIN - The client is selected for the round: apply catch_up, run num_local_steps ZO steps, upload before the deadline. */
   TASK_STATUS_TRAIN = 1,
   /** TASK_STATUS_WAIT - Nothing to do now (not selected, already uploaded, or no round open): ask again after retry_after_ms. */
   TASK_STATUS_WAIT = 2,
@@ -156,11 +156,11 @@ export interface GetTaskResponse {
   /** WAIT: how long to wait before asking again (ms). 0 otherwise. */
   retryAfterMs: number;
   /** TRAIN: tau, the local steps to run (count); the upload carries at most this many pairs. */
-  localSteps: number;
+  numLocalSteps: number;
   /** TRAIN: perturbation scale eps (dimensionless), as in the run's configuration. */
-  eps: number;
+  zoEps: number;
   /** TRAIN: learning rate lr (dimensionless), as in the run's configuration (constant for the run). */
-  lr: number;
+  zoLr: number;
   /** TRAIN: the seed index of each local step (uniform, probabilities or assigned, with the sampling seed). */
   seedDistribution?:
     | SeedDistribution
@@ -186,7 +186,7 @@ export interface SubmitScalarGradientsRequest {
   round: number;
   /** Version of A (count) the local training started from (GetTaskResponse.model_version). */
   modelVersion: number;
-  /** One pair per local step that was not skipped, in step order; at most the round's local_steps (tau). */
+  /** One pair per local step that was not skipped, in step order; at most the round's num_local_steps (tau). */
   scalarGradients: ScalarGradient[];
   /** Local steps run (count), skipped ones included; at most tau. Equals the pairs' count plus skipped_steps. */
   localStepsRun: number;
@@ -606,9 +606,9 @@ function createBaseGetTaskResponse(): GetTaskResponse {
     deadlineUnixMs: 0n,
     deadlineInMs: 0,
     retryAfterMs: 0,
-    localSteps: 0,
-    eps: 0,
-    lr: 0,
+    numLocalSteps: 0,
+    zoEps: 0,
+    zoLr: 0,
     seedDistribution: undefined,
     catchUp: undefined,
     fingerprint: undefined,
@@ -638,14 +638,14 @@ export const GetTaskResponse: MessageFns<GetTaskResponse> = {
     if (message.retryAfterMs !== 0) {
       writer.uint32(48).uint32(message.retryAfterMs);
     }
-    if (message.localSteps !== 0) {
-      writer.uint32(56).uint32(message.localSteps);
+    if (message.numLocalSteps !== 0) {
+      writer.uint32(56).uint32(message.numLocalSteps);
     }
-    if (message.eps !== 0) {
-      writer.uint32(65).double(message.eps);
+    if (message.zoEps !== 0) {
+      writer.uint32(65).double(message.zoEps);
     }
-    if (message.lr !== 0) {
-      writer.uint32(73).double(message.lr);
+    if (message.zoLr !== 0) {
+      writer.uint32(73).double(message.zoLr);
     }
     if (message.seedDistribution !== undefined) {
       SeedDistribution.encode(message.seedDistribution, writer.uint32(82).fork()).join();
@@ -725,7 +725,7 @@ export const GetTaskResponse: MessageFns<GetTaskResponse> = {
               break;
             }
 
-            message.localSteps = reader.uint32();
+            message.numLocalSteps = reader.uint32();
             continue;
           }
           case 8: {
@@ -733,7 +733,7 @@ export const GetTaskResponse: MessageFns<GetTaskResponse> = {
               break;
             }
 
-            message.eps = reader.double();
+            message.zoEps = reader.double();
             continue;
           }
           case 9: {
@@ -741,7 +741,7 @@ export const GetTaskResponse: MessageFns<GetTaskResponse> = {
               break;
             }
 
-            message.lr = reader.double();
+            message.zoLr = reader.double();
             continue;
           }
           case 10: {
@@ -804,13 +804,21 @@ export const GetTaskResponse: MessageFns<GetTaskResponse> = {
         : isSet(object.retry_after_ms)
         ? globalThis.Number(object.retry_after_ms)
         : 0,
-      localSteps: isSet(object.localSteps)
-        ? globalThis.Number(object.localSteps)
-        : isSet(object.local_steps)
-        ? globalThis.Number(object.local_steps)
+      numLocalSteps: isSet(object.numLocalSteps)
+        ? globalThis.Number(object.numLocalSteps)
+        : isSet(object.num_local_steps)
+        ? globalThis.Number(object.num_local_steps)
         : 0,
-      eps: isSet(object.eps) ? globalThis.Number(object.eps) : 0,
-      lr: isSet(object.lr) ? globalThis.Number(object.lr) : 0,
+      zoEps: isSet(object.zoEps)
+        ? globalThis.Number(object.zoEps)
+        : isSet(object.zo_eps)
+        ? globalThis.Number(object.zo_eps)
+        : 0,
+      zoLr: isSet(object.zoLr)
+        ? globalThis.Number(object.zoLr)
+        : isSet(object.zo_lr)
+        ? globalThis.Number(object.zo_lr)
+        : 0,
       seedDistribution: isSet(object.seedDistribution)
         ? SeedDistribution.fromJSON(object.seedDistribution)
         : isSet(object.seed_distribution)
@@ -845,14 +853,14 @@ export const GetTaskResponse: MessageFns<GetTaskResponse> = {
     if (message.retryAfterMs !== 0) {
       obj.retryAfterMs = Math.round(message.retryAfterMs);
     }
-    if (message.localSteps !== 0) {
-      obj.localSteps = Math.round(message.localSteps);
+    if (message.numLocalSteps !== 0) {
+      obj.numLocalSteps = Math.round(message.numLocalSteps);
     }
-    if (message.eps !== 0) {
-      obj.eps = floatToJson(message.eps);
+    if (message.zoEps !== 0) {
+      obj.zoEps = floatToJson(message.zoEps);
     }
-    if (message.lr !== 0) {
-      obj.lr = floatToJson(message.lr);
+    if (message.zoLr !== 0) {
+      obj.zoLr = floatToJson(message.zoLr);
     }
     if (message.seedDistribution !== undefined) {
       obj.seedDistribution = SeedDistribution.toJSON(message.seedDistribution);
@@ -879,9 +887,9 @@ export const GetTaskResponse: MessageFns<GetTaskResponse> = {
       : 0n;
     message.deadlineInMs = object.deadlineInMs ?? 0;
     message.retryAfterMs = object.retryAfterMs ?? 0;
-    message.localSteps = object.localSteps ?? 0;
-    message.eps = object.eps ?? 0;
-    message.lr = object.lr ?? 0;
+    message.numLocalSteps = object.numLocalSteps ?? 0;
+    message.zoEps = object.zoEps ?? 0;
+    message.zoLr = object.zoLr ?? 0;
     message.seedDistribution = (object.seedDistribution !== undefined && object.seedDistribution !== null)
       ? SeedDistribution.fromPartial(object.seedDistribution)
       : undefined;

@@ -200,7 +200,8 @@ export function roundStatusToJSON(object: RoundStatus): string {
 /**
  * The fixed settings of a federated run: everything a party needs to regenerate the K directions, run local ZO
  * steps the way the server expects, and rebuild the model as w = w0 - lr * sum_i A[i] z_i. None of it changes
- * while the run lives; a new setting means a new run_id.
+ * while the run lives; a new setting means a new run_id. Each field is the snake_case of the TypeScript RunConfig
+ * field of @fedkseed/zo (docs/run-config.md: names in every layer, defaults).
  */
 export interface RunConfig {
   /** Opaque identifier of the run, stable for its life (e.g. "dolly-k4096-2024-06-01"); in logs and metrics. */
@@ -217,11 +218,11 @@ export interface RunConfig {
    * ZO learning rate lr (dimensionless). Constant for the whole run: the model is a function of A only because
    * lr is constant and weight decay is 0. FedKSeed default 3e-7 for ~1B-parameter models.
    */
-  lr: number;
+  zoLr: number;
   /** ZO perturbation scale eps (dimensionless, in units of z). FedKSeed default 5e-4. */
-  eps: number;
+  zoEps: number;
   /** tau: local ZO steps per selected client per round (count). FedKSeed default 200. */
-  localSteps: number;
+  numLocalSteps: number;
   /** Training examples per local step (count). FedKSeed default 1. */
   batchSize: number;
   /** Longest tokenized example (tokens); longer ones are truncated on the right. FedKSeed default 1024. */
@@ -241,13 +242,20 @@ export interface RunConfig {
    */
   baseModelId: string;
   /** Rounds the run will open (count); 0: until the operator stops it. */
-  totalRounds: number;
+  numRounds: number;
   /**
    * True when catch-ups may be sent as bfloat16 (AccumulatedDelta.dense_bf16, 8 KB instead of 16 KB at
    * K = 4096), which rounds each entry of a catch-up to within a relative 2^-8; clients then compare
    * fingerprints with a looser tolerance. The aggregator's default (ALLOW_LOSSY_CATCH_UP) is true.
    */
   allowLossyCatchUp: boolean;
+  /**
+   * FedKSeed-Pro: clip bound c on |g| (loss units) before a scalar gradient enters the seed-importance statistics
+   * (Eq. 5). The server computes the distribution; clients need it only to reproduce it. Default 1000.
+   */
+  importanceClip: number;
+  /** FedKSeed-Pro: the value every seed's importance history starts with (so each count starts at 1). Default 0. */
+  importanceGradInitial: number;
 }
 
 /**
@@ -273,17 +281,19 @@ function createBaseRunConfig(): RunConfig {
     runId: "",
     numCandidateSeeds: 0,
     runSeed: 0n,
-    lr: 0,
-    eps: 0,
-    localSteps: 0,
+    zoLr: 0,
+    zoEps: 0,
+    numLocalSteps: 0,
     batchSize: 0,
     maxSequenceLength: 0,
     gradClip: 0,
     seedSampling: 0,
     aggregationWeighting: 0,
     baseModelId: "",
-    totalRounds: 0,
+    numRounds: 0,
     allowLossyCatchUp: false,
+    importanceClip: 0,
+    importanceGradInitial: 0,
   };
 }
 
@@ -301,14 +311,14 @@ export const RunConfig: MessageFns<RunConfig> = {
       }
       writer.uint32(25).fixed64(message.runSeed);
     }
-    if (message.lr !== 0) {
-      writer.uint32(33).double(message.lr);
+    if (message.zoLr !== 0) {
+      writer.uint32(33).double(message.zoLr);
     }
-    if (message.eps !== 0) {
-      writer.uint32(41).double(message.eps);
+    if (message.zoEps !== 0) {
+      writer.uint32(41).double(message.zoEps);
     }
-    if (message.localSteps !== 0) {
-      writer.uint32(48).uint32(message.localSteps);
+    if (message.numLocalSteps !== 0) {
+      writer.uint32(48).uint32(message.numLocalSteps);
     }
     if (message.batchSize !== 0) {
       writer.uint32(56).uint32(message.batchSize);
@@ -328,11 +338,17 @@ export const RunConfig: MessageFns<RunConfig> = {
     if (message.baseModelId !== "") {
       writer.uint32(98).string(message.baseModelId);
     }
-    if (message.totalRounds !== 0) {
-      writer.uint32(104).uint32(message.totalRounds);
+    if (message.numRounds !== 0) {
+      writer.uint32(104).uint32(message.numRounds);
     }
     if (message.allowLossyCatchUp !== false) {
       writer.uint32(112).bool(message.allowLossyCatchUp);
+    }
+    if (message.importanceClip !== 0) {
+      writer.uint32(121).double(message.importanceClip);
+    }
+    if (message.importanceGradInitial !== 0) {
+      writer.uint32(129).double(message.importanceGradInitial);
     }
     return writer;
   },
@@ -379,7 +395,7 @@ export const RunConfig: MessageFns<RunConfig> = {
               break;
             }
 
-            message.lr = reader.double();
+            message.zoLr = reader.double();
             continue;
           }
           case 5: {
@@ -387,7 +403,7 @@ export const RunConfig: MessageFns<RunConfig> = {
               break;
             }
 
-            message.eps = reader.double();
+            message.zoEps = reader.double();
             continue;
           }
           case 6: {
@@ -395,7 +411,7 @@ export const RunConfig: MessageFns<RunConfig> = {
               break;
             }
 
-            message.localSteps = reader.uint32();
+            message.numLocalSteps = reader.uint32();
             continue;
           }
           case 7: {
@@ -451,7 +467,7 @@ export const RunConfig: MessageFns<RunConfig> = {
               break;
             }
 
-            message.totalRounds = reader.uint32();
+            message.numRounds = reader.uint32();
             continue;
           }
           case 14: {
@@ -460,6 +476,22 @@ export const RunConfig: MessageFns<RunConfig> = {
             }
 
             message.allowLossyCatchUp = reader.bool();
+            continue;
+          }
+          case 15: {
+            if (tag !== 121) {
+              break;
+            }
+
+            message.importanceClip = reader.double();
+            continue;
+          }
+          case 16: {
+            if (tag !== 129) {
+              break;
+            }
+
+            message.importanceGradInitial = reader.double();
             continue;
           }
         }
@@ -487,12 +519,20 @@ export const RunConfig: MessageFns<RunConfig> = {
         ? globalThis.Number(object.num_candidate_seeds)
         : 0,
       runSeed: isSet(object.runSeed) ? BigInt(object.runSeed) : isSet(object.run_seed) ? BigInt(object.run_seed) : 0n,
-      lr: isSet(object.lr) ? globalThis.Number(object.lr) : 0,
-      eps: isSet(object.eps) ? globalThis.Number(object.eps) : 0,
-      localSteps: isSet(object.localSteps)
-        ? globalThis.Number(object.localSteps)
-        : isSet(object.local_steps)
-        ? globalThis.Number(object.local_steps)
+      zoLr: isSet(object.zoLr)
+        ? globalThis.Number(object.zoLr)
+        : isSet(object.zo_lr)
+        ? globalThis.Number(object.zo_lr)
+        : 0,
+      zoEps: isSet(object.zoEps)
+        ? globalThis.Number(object.zoEps)
+        : isSet(object.zo_eps)
+        ? globalThis.Number(object.zo_eps)
+        : 0,
+      numLocalSteps: isSet(object.numLocalSteps)
+        ? globalThis.Number(object.numLocalSteps)
+        : isSet(object.num_local_steps)
+        ? globalThis.Number(object.num_local_steps)
         : 0,
       batchSize: isSet(object.batchSize)
         ? globalThis.Number(object.batchSize)
@@ -524,16 +564,26 @@ export const RunConfig: MessageFns<RunConfig> = {
         : isSet(object.base_model_id)
         ? globalThis.String(object.base_model_id)
         : "",
-      totalRounds: isSet(object.totalRounds)
-        ? globalThis.Number(object.totalRounds)
-        : isSet(object.total_rounds)
-        ? globalThis.Number(object.total_rounds)
+      numRounds: isSet(object.numRounds)
+        ? globalThis.Number(object.numRounds)
+        : isSet(object.num_rounds)
+        ? globalThis.Number(object.num_rounds)
         : 0,
       allowLossyCatchUp: isSet(object.allowLossyCatchUp)
         ? globalThis.Boolean(object.allowLossyCatchUp)
         : isSet(object.allow_lossy_catch_up)
         ? globalThis.Boolean(object.allow_lossy_catch_up)
         : false,
+      importanceClip: isSet(object.importanceClip)
+        ? globalThis.Number(object.importanceClip)
+        : isSet(object.importance_clip)
+        ? globalThis.Number(object.importance_clip)
+        : 0,
+      importanceGradInitial: isSet(object.importanceGradInitial)
+        ? globalThis.Number(object.importanceGradInitial)
+        : isSet(object.importance_grad_initial)
+        ? globalThis.Number(object.importance_grad_initial)
+        : 0,
     };
   },
 
@@ -548,14 +598,14 @@ export const RunConfig: MessageFns<RunConfig> = {
     if (message.runSeed !== 0n) {
       obj.runSeed = message.runSeed.toString();
     }
-    if (message.lr !== 0) {
-      obj.lr = floatToJson(message.lr);
+    if (message.zoLr !== 0) {
+      obj.zoLr = floatToJson(message.zoLr);
     }
-    if (message.eps !== 0) {
-      obj.eps = floatToJson(message.eps);
+    if (message.zoEps !== 0) {
+      obj.zoEps = floatToJson(message.zoEps);
     }
-    if (message.localSteps !== 0) {
-      obj.localSteps = Math.round(message.localSteps);
+    if (message.numLocalSteps !== 0) {
+      obj.numLocalSteps = Math.round(message.numLocalSteps);
     }
     if (message.batchSize !== 0) {
       obj.batchSize = Math.round(message.batchSize);
@@ -575,11 +625,17 @@ export const RunConfig: MessageFns<RunConfig> = {
     if (message.baseModelId !== "") {
       obj.baseModelId = message.baseModelId;
     }
-    if (message.totalRounds !== 0) {
-      obj.totalRounds = Math.round(message.totalRounds);
+    if (message.numRounds !== 0) {
+      obj.numRounds = Math.round(message.numRounds);
     }
     if (message.allowLossyCatchUp !== false) {
       obj.allowLossyCatchUp = message.allowLossyCatchUp;
+    }
+    if (message.importanceClip !== 0) {
+      obj.importanceClip = floatToJson(message.importanceClip);
+    }
+    if (message.importanceGradInitial !== 0) {
+      obj.importanceGradInitial = floatToJson(message.importanceGradInitial);
     }
     return obj;
   },
@@ -592,17 +648,19 @@ export const RunConfig: MessageFns<RunConfig> = {
     message.runId = object.runId ?? "";
     message.numCandidateSeeds = object.numCandidateSeeds ?? 0;
     message.runSeed = (object.runSeed !== undefined && object.runSeed !== null) ? BigInt(object.runSeed) : 0n;
-    message.lr = object.lr ?? 0;
-    message.eps = object.eps ?? 0;
-    message.localSteps = object.localSteps ?? 0;
+    message.zoLr = object.zoLr ?? 0;
+    message.zoEps = object.zoEps ?? 0;
+    message.numLocalSteps = object.numLocalSteps ?? 0;
     message.batchSize = object.batchSize ?? 0;
     message.maxSequenceLength = object.maxSequenceLength ?? 0;
     message.gradClip = object.gradClip ?? 0;
     message.seedSampling = object.seedSampling ?? 0;
     message.aggregationWeighting = object.aggregationWeighting ?? 0;
     message.baseModelId = object.baseModelId ?? "";
-    message.totalRounds = object.totalRounds ?? 0;
+    message.numRounds = object.numRounds ?? 0;
     message.allowLossyCatchUp = object.allowLossyCatchUp ?? false;
+    message.importanceClip = object.importanceClip ?? 0;
+    message.importanceGradInitial = object.importanceGradInitial ?? 0;
     return message;
   },
 };

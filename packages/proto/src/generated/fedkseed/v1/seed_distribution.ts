@@ -58,7 +58,7 @@ export interface SeedProbabilities {
 /** The seed index of every local step, drawn by the server. */
 export interface AssignedSeeds {
   /**
-   * Seed index for local step t at position t, each in [0, K); length tau (the task's local_steps). A pair
+   * Seed index for local step t at position t, each in [0, K); length tau (the task's num_local_steps). A pair
    * uploaded for step t carries seed_indices[t]; skipped steps upload nothing.
    */
   seedIndices: number[];
