@@ -10,7 +10,7 @@
  *
  *   npx tsc -b && node bench/wasm-threads-bench.cjs [--quick] [--contend] [--repeats N] [--threads N] [--json out.json]
  *                                                    [--models xs,demo,s,m,l,xl] [--steps N]
- *   node bench/wasm-threads-bench.cjs --child MODEL THREADS STEPS     (one cell; the main run spawns it)
+ *   node bench/wasm-threads-bench.cjs --child MODEL:THREADS:STEPS     (one cell; the main run spawns it)
  *
  * Loads the compiled packages (@fedkseed/models, @fedkseed/zo), never the TypeScript sources.
  */
@@ -19,6 +19,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const { spawn, spawnSync } = require('node:child_process');
+const { parseArgs: parseArgv } = require('node:util');
 
 const { otherLoad, readCpuTicks } = require('./lib/cpu-load.cjs');
 const { llama } = require('./lib/llama-config.cjs');
@@ -39,39 +40,40 @@ const MODELS = {
 };
 
 function parseArgs(argv) {
-  const o = {
-    quick: false,
-    contend: false,
-    repeats: 3,
-    threads: null,
-    json: null,
-    child: null,
-    models: null,
-    steps: null,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === '--quick') o.quick = true;
-    else if (a === '--contend') o.contend = true;
-    else if (a === '--repeats') o.repeats = Math.max(1, parseInt(value(), 10));
-    else if (a === '--threads') o.threads = Math.max(2, parseInt(value(), 10));
-    else if (a === '--json') o.json = value();
-    else if (a === '--models') o.models = value().split(',');
-    else if (a === '--steps') o.steps = Math.max(1, parseInt(value(), 10));
-    else if (a === '--child') o.child = { model: value(), threads: value(), steps: parseInt(value(), 10) };
-    else if (a === '-h' || a === '--help') {
-      console.log(
-        'usage: node bench/wasm-threads-bench.cjs [--quick] [--contend] [--repeats N] [--threads N] [--json out.json]\n' +
-          '                                         [--models xs,demo,s,m,l,xl] [--steps N]',
-      );
-      process.exit(0);
-    } else throw new Error(`unknown option ${a}`);
+  const { values } = parseArgv({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      contend: { type: 'boolean', default: false },
+      repeats: { type: 'string', default: '3' },
+      threads: { type: 'string' },
+      json: { type: 'string' },
+      models: { type: 'string' },
+      steps: { type: 'string' },
+      child: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    console.log(
+      'usage: node bench/wasm-threads-bench.cjs [--quick] [--contend] [--repeats N] [--threads N] [--json out.json]\n' +
+        '                                         [--models xs,demo,s,m,l,xl] [--steps N]',
+    );
+    process.exit(0);
   }
-  return o;
+  const int = (v) => (v === undefined ? null : parseInt(v, 10));
+  const child = values.child ? values.child[0].split(':') : null;
+  return {
+    quick: values.quick,
+    contend: values.contend,
+    repeats: Math.max(1, int(values.repeats)),
+    threads: values.threads === undefined ? null : Math.max(2, int(values.threads)),
+    json: values.json ?? null,
+    models: values.models ? values.models.split(',') : null,
+    steps: values.steps === undefined ? null : Math.max(1, int(values.steps)),
+    child: child ? { model: child[0], threads: child[1], steps: parseInt(child[2], 10) } : null,
+  };
 }
 
 const now = () => process.hrtime.bigint();
@@ -133,7 +135,7 @@ async function child({ model: name, steps }) {
 function runCell(name, threads, steps, contend) {
   const spinner = contend ? spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }) : null;
   try {
-    const r = spawnSync(process.execPath, [__filename, '--child', name, String(threads), String(steps)], {
+    const r = spawnSync(process.execPath, [__filename, '--child', `${name}:${threads}:${steps}`], {
       env: { ...process.env, FEDKSEED_WASM_THREADS: String(threads) },
       encoding: 'utf8',
       timeout: 600_000,
