@@ -88,6 +88,7 @@ export {
 } from './accumulated-delta-codec';
 export { ERROR_REASON_STATUS, isKnownErrorReason, type KnownErrorReason } from './error-reason';
 export { runConfigFromMessage, runConfigToMessage } from './run-config-message';
+export { taskSeedsFromMessage, taskSeedsToMessage } from './seed-distribution-message';
 export {
   METADATA_AUTHORIZATION,
   METADATA_JOIN_SECRET,

@@ -50,6 +50,17 @@ export {
   type ParticipantSelectionOptions,
 } from './participant-selection';
 export {
+  createSeedStrategy,
+  taskSeedSource,
+  type RoundSampling,
+  type SeedImportanceState,
+  type SeedStrategy,
+  type SeedStrategyConfig,
+  type TaskSeeds,
+} from './seed-strategy';
+export { UniformSeedStrategy } from './uniform-seed-strategy';
+export { ImportanceSeedStrategy } from './importance-seed-strategy';
+export {
   roundSamplingSeed,
   clientSamplingSeed,
   assignedSeedIndices,

@@ -8,6 +8,7 @@ import { Logger } from '@fedkseed/process-kit';
 import { BullMqJobProducer, type TrainJobProducer } from '@fedkseed/queue';
 import { channelCredentials, startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
+import { createSeedStrategy } from '@fedkseed/zo';
 
 import { AggregatorService } from './aggregator-service';
 import { ClientAuth } from './auth';
@@ -58,8 +59,10 @@ export async function startAggregatorApp(
   const closers: (() => void | Promise<void>)[] = [];
   if (ownsStore) closers.push(() => store.close());
 
+  // FedKSeed or FedKSeed-Pro, chosen here once for the lifecycle and the handlers.
+  const strategy = createSeedStrategy(config.run);
   let seeds = overrides.seeds;
-  if (!seeds && config.run.seedSampling === 'importance') {
+  if (!seeds && strategy.usesImportance) {
     if (config.seedProbability) {
       const { address, tls, token, callTimeoutMs } = config.seedProbability;
       const client = new SeedProbabilityServiceClient(address, channelCredentials(tls));
@@ -70,7 +73,7 @@ export async function startAggregatorApp(
         callTimeoutMs,
       });
     } else {
-      seeds = new LocalSeedDistribution(store, config.run);
+      seeds = new LocalSeedDistribution(store, strategy);
     }
   }
 
@@ -96,6 +99,7 @@ export async function startAggregatorApp(
     rounds: config.rounds,
     closerId: config.replicaId,
     logger,
+    strategy,
     seeds,
     clock: overrides.clock,
     timers: overrides.timers,
@@ -107,6 +111,7 @@ export async function startAggregatorApp(
     auth,
     lifecycle,
     run: config.run,
+    strategy,
     rounds: config.rounds,
     maxClients: config.maxClients,
     logger,

@@ -18,6 +18,7 @@ import {
   type RegisterClientResponse,
   type RunConfig as RunConfigMessage,
   runConfigToMessage,
+  taskSeedsToMessage,
   type SubmitScalarGradientsRequest,
   type SubmitScalarGradientsResponse,
 } from '@fedkseed/proto';
@@ -30,7 +31,7 @@ import {
   type RoundStatusInfo,
   type RoundStore,
 } from '@fedkseed/store';
-import type { RunConfig } from '@fedkseed/zo';
+import type { RunConfig, SeedStrategy } from '@fedkseed/zo';
 import type { Metadata } from '@grpc/grpc-js';
 
 import type { ClientAuth } from './auth';
@@ -39,7 +40,7 @@ import type { RoundSettings } from './config';
 import { ModelFingerprints } from './model-fingerprints';
 import type { RoundLifecycle } from './round-lifecycle';
 import { apiRound, storeRound } from './round-numbers';
-import { RoundSeedsCache, assignedSeedsFor, seedDistributionFor, type RoundSeeds } from './round-seeds';
+import { RoundSeedsCache, type RoundSeeds } from './round-seeds';
 import { STORE_ERROR_API_REASON, apiErrorOfStore } from './store-errors';
 import { readVersion } from './store-reads';
 import { checkRegistration, checkUpload } from './validation';
@@ -49,6 +50,8 @@ export interface AggregatorServiceOptions {
   auth: ClientAuth;
   lifecycle: RoundLifecycle;
   run: RunConfig;
+  /** The run's seed strategy (what a task says about seeds, whether uploads must use assigned ones). */
+  strategy: SeedStrategy;
   rounds: RoundSettings;
   /** Most clients the run registers. */
   maxClients: number;
@@ -64,6 +67,7 @@ export class AggregatorService {
   private readonly store: RoundStore;
   private readonly auth: ClientAuth;
   private readonly run: RunConfig;
+  private readonly strategy: SeedStrategy;
   private readonly rounds: RoundSettings;
   private readonly logger: Logger;
   private readonly clock: () => number;
@@ -76,6 +80,7 @@ export class AggregatorService {
     this.store = options.store;
     this.auth = options.auth;
     this.run = options.run;
+    this.strategy = options.strategy;
     this.rounds = options.rounds;
     this.logger = options.logger;
     this.clock = options.clock ?? Date.now;
@@ -190,7 +195,7 @@ export class AggregatorService {
       numLocalSteps: this.run.numLocalSteps,
       zoEps: this.run.zoEps,
       zoLr: this.run.zoLr,
-      seedDistribution: seedDistributionFor(this.run, seeds, clientId),
+      seedDistribution: taskSeedsToMessage(this.strategy.taskSeeds(seeds, clientId)),
       catchUp: catchUpDelta(since, this.run),
       fingerprint: await this.fingerprints.forVersion(version),
     });
@@ -209,13 +214,12 @@ export class AggregatorService {
     if (request.round < 1)
       throw new ApiError(ErrorReason.ERROR_REASON_INVALID_FIELD, 'rounds count from 1', { field: 'round' });
     const round = storeRound(request.round);
-    const seeds =
-      this.run.seedSampling === 'importance' ? await this.openRoundSeeds(request, round, clientId) : undefined;
+    const seeds = this.strategy.assignsSeeds ? await this.openRoundSeeds(request, round, clientId) : undefined;
     const problem = checkUpload(request, {
       numCandidateSeeds: this.run.numCandidateSeeds,
       numLocalSteps: this.run.numLocalSteps,
       baseVersion: round,
-      assignedSeeds: seeds ? assignedSeedsFor(this.run, seeds, clientId) : undefined,
+      assignedSeeds: seeds && this.strategy.taskSeeds(seeds, clientId).assignedSeedIndices,
     });
     if (problem) throw await this.rankedUploadProblem(request, round, clientId, problem);
     let result;

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 
 import { EnvReader, readRunConfigEnv, runConfigEnvVar, type Env } from '@fedkseed/process-kit';
 import { type ClientTlsFiles, readServiceBaseConfig, type ServiceBaseConfig } from '@fedkseed/service-kit';
-import type { RunConfig } from '@fedkseed/zo';
+import { createSeedStrategy, type RunConfig } from '@fedkseed/zo';
 
 /** How rounds are run. */
 export interface RoundSettings {
@@ -120,7 +120,7 @@ export function loadConfig(env: Env): AggregatorConfig {
   const seedToken = e.string('SEED_PROBABILITY_TOKEN');
   const seedTimeoutMs = e.int('SEED_PROBABILITY_TIMEOUT_MS', { default: 5000, min: 1 });
   if (seedAddress !== undefined) {
-    if (run.seedSampling !== 'importance')
+    if (!createSeedStrategy(run).usesImportance)
       e.problem(`SEED_PROBABILITY_ADDRESS is only used with ${runConfigEnvVar('seedSampling')}=importance`);
     seedProbability = { address: seedAddress, callTimeoutMs: seedTimeoutMs };
     if (seedTls) seedProbability.tls = tls ? { ...tls } : {};

@@ -3,7 +3,7 @@
  */
 import { silentLogger } from '@fedkseed/process-kit';
 import { InMemoryRoundStore } from '@fedkseed/store';
-import { SeedImportance, resolveRunConfig, type RunConfig } from '@fedkseed/zo';
+import { SeedImportance, createSeedStrategy, resolveRunConfig, type RunConfig } from '@fedkseed/zo';
 
 import type { RoundSettings } from './config';
 import { RoundLifecycle, quorumCount, type LifecycleEvent, type Timers } from './round-lifecycle';
@@ -60,6 +60,7 @@ function setUp(runOverrides: Partial<RunConfig> = {}) {
   const store = new InMemoryRoundStore({ clock: time.clock });
   const events: LifecycleEvent[] = [];
   const settings = { ...run, ...runOverrides };
+  const strategy = createSeedStrategy(settings);
   const lifecycle = new RoundLifecycle({
     store,
     run: settings,
@@ -68,7 +69,8 @@ function setUp(runOverrides: Partial<RunConfig> = {}) {
     logger: silentLogger(),
     clock: time.clock,
     timers: time,
-    seeds: new LocalSeedDistribution(store, settings),
+    strategy,
+    seeds: new LocalSeedDistribution(store, strategy),
     onEvent: (e) => events.push(e),
   });
   return { time, store, events, lifecycle };

@@ -18,7 +18,7 @@
 import { type Logger } from '@fedkseed/process-kit';
 import type { TrainJobProducer } from '@fedkseed/queue';
 import { isStoreError, type RoundInfo, type RoundStore, type StoredUpload } from '@fedkseed/store';
-import { aggregateRound, roundSamplingSeed, selectParticipants, type RunConfig } from '@fedkseed/zo';
+import { aggregateRound, roundSamplingSeed, selectParticipants, type RunConfig, type SeedStrategy } from '@fedkseed/zo';
 
 import type { RoundSettings } from './config';
 import { apiRound } from './round-numbers';
@@ -62,7 +62,9 @@ export interface RoundLifecycleOptions {
   /** This replica's name in close leases. */
   closerId: string;
   logger: Logger;
-  /** Needed in FedKSeed-Pro mode. */
+  /** The run's seed strategy, chosen once from run.seedSampling (createSeedStrategy). */
+  strategy: SeedStrategy;
+  /** Where the importance statistics live; needed (and used) only when the strategy uses importance. */
   seeds?: SeedDistributionProvider;
   /** Unix epoch ms. @default Date.now */
   clock?: () => number;
@@ -90,6 +92,8 @@ export function quorumCount(numParticipants: number, quorumFraction: number): nu
 export class RoundLifecycle {
   private readonly store: RoundStore;
   private readonly run: RunConfig;
+  /** The seed-importance statistics of a strategy that uses them; undefined for uniform seeds. */
+  private readonly importance: SeedDistributionProvider | undefined;
   private readonly rounds: RoundSettings;
   private readonly logger: Logger;
   private readonly clock: () => number;
@@ -115,8 +119,9 @@ export class RoundLifecycle {
     this.clock = options.clock ?? Date.now;
     this.timers = options.timers ?? realTimers;
     this.closerId = options.closerId;
-    if (this.run.seedSampling === 'importance' && !options.seeds)
+    if (options.strategy.usesImportance && !options.seeds)
       throw new Error('RoundLifecycle: FedKSeed-Pro needs a seed distribution provider');
+    this.importance = options.strategy.usesImportance ? options.seeds : undefined;
   }
 
   /** Pins the run configuration in the store (refusing a different one), then takes the first pass. */
@@ -259,12 +264,12 @@ export class RoundLifecycle {
     this.waitingForClients = false;
     const clientIds = await this.store.listClientIds();
     let probabilities: Float64Array | undefined;
-    if (this.run.seedSampling === 'importance') {
+    if (this.importance) {
       // Repeats the previous round's report unless this replica made it: its closer may have died between
       // commit and report (the report is idempotent).
       if (version > 0 && this.reportedRound !== version - 1)
-        await this.reportRound(version - 1, await this.store.readUploads(version - 1));
-      probabilities = await this.options.seeds!.distributionFor(version);
+        await this.reportRound(this.importance, version - 1, await this.store.readUploads(version - 1));
+      probabilities = await this.importance.distributionFor(version);
     }
     const participants = selectParticipants(clientIds, {
       clientFraction: this.rounds.clientFraction,
@@ -369,17 +374,21 @@ export class RoundLifecycle {
       version: committed,
     });
     this.options.onEvent?.({ type: 'closed', round, numUploads: uploads.length, version: committed });
-    if (this.run.seedSampling === 'importance') {
+    if (this.importance) {
       // Best effort here; the next round's opening repeats it, so a failure delays nothing for good.
-      await this.reportRound(round, uploads).catch((e: unknown) =>
+      await this.reportRound(this.importance, round, uploads).catch((e: unknown) =>
         log.warn('reporting round scalars failed; the next opening retries', { err: e }),
       );
     }
     return { kind: 'committed', version: committed };
   }
 
-  private async reportRound(round: number, uploads: readonly StoredUpload[]): Promise<void> {
-    await this.options.seeds!.reportRound(
+  private async reportRound(
+    importance: SeedDistributionProvider,
+    round: number,
+    uploads: readonly StoredUpload[],
+  ): Promise<void> {
+    await importance.reportRound(
       round,
       uploads.flatMap((u) => u.pairs),
     );

@@ -1,11 +1,9 @@
 /**
- * What a task says about seeds: the round's sampling seed and, for FedKSeed-Pro, the seed indices assigned to
- * the client (drawn from the round's probabilities). A round's seeds never change once it is opened, so a
- * replica reads them once per round and keeps the last few.
+ * What a round fixed about seeds when it opened (its sampling seed and, for FedKSeed-Pro, its probabilities),
+ * from which the run's SeedStrategy derives each client's task seeds. A round's seeds never change once it is
+ * opened, so a replica reads them once per round and keeps the last few.
  */
-import type { SeedDistribution } from '@fedkseed/proto';
 import type { RoundInfo, RoundStore } from '@fedkseed/store';
-import { assignedSeedIndices, clientSamplingSeed, type RunConfig } from '@fedkseed/zo';
 
 /** What never changes about a round once it is opened: all the seed assignment needs. */
 export type RoundSeeds = Pick<RoundInfo, 'round' | 'samplingSeed' | 'probabilities'>;
@@ -36,24 +34,4 @@ export class RoundSeedsCache {
     }
     return seeds;
   }
-}
-
-/** The seed indices FedKSeed-Pro assigns the client for the round (tau of them). */
-export function assignedSeedsFor(run: RunConfig, seeds: RoundSeeds, clientId: string): number[] {
-  return assignedSeedIndices({
-    numCandidateSeeds: run.numCandidateSeeds,
-    numLocalSteps: run.numLocalSteps,
-    samplingSeed: clientSamplingSeed(seeds.samplingSeed, clientId),
-    probabilities: seeds.probabilities,
-  });
-}
-
-/** The task's seed distribution: uniform sampling (FedKSeed) or the assigned indices (FedKSeed-Pro). */
-export function seedDistributionFor(run: RunConfig, seeds: RoundSeeds, clientId: string): SeedDistribution {
-  const samplingSeed = clientSamplingSeed(seeds.samplingSeed, clientId);
-  if (run.seedSampling !== 'importance') return { samplingSeed, distribution: { $case: 'uniform', uniform: {} } };
-  return {
-    samplingSeed,
-    distribution: { $case: 'assigned', assigned: { seedIndices: assignedSeedsFor(run, seeds, clientId) } },
-  };
 }

@@ -12,7 +12,7 @@ import {
   type SeedProbabilityServiceClient,
 } from '@fedkseed/proto';
 import type { RoundStore } from '@fedkseed/store';
-import { SeedImportance, type ScalarGradient } from '@fedkseed/zo';
+import type { ScalarGradient, SeedStrategy } from '@fedkseed/zo';
 
 import { apiRound } from './round-numbers';
 
@@ -27,7 +27,7 @@ export interface SeedDistributionProvider {
 export class LocalSeedDistribution implements SeedDistributionProvider {
   constructor(
     private readonly store: RoundStore,
-    private readonly options: { importanceClip: number; importanceGradInitial: number },
+    private readonly strategy: SeedStrategy,
   ) {}
 
   async reportRound(storeRound: number, pairs: readonly ScalarGradient[]): Promise<void> {
@@ -35,12 +35,7 @@ export class LocalSeedDistribution implements SeedDistributionProvider {
   }
 
   async distributionFor(): Promise<Float64Array | undefined> {
-    const stats = await this.store.getSeedStats();
-    if (stats.roundsRecorded === 0) return undefined;
-    return SeedImportance.fromState(stats.sums, stats.counts, {
-      clip: this.options.importanceClip,
-      gradInitial: this.options.importanceGradInitial,
-    }).distribution();
+    return this.strategy.roundDistribution(await this.store.getSeedStats());
   }
 }
 

@@ -5,7 +5,13 @@
  */
 import { RunStatus, TaskStatus } from '@fedkseed/proto';
 import { silentLogger } from '@fedkseed/process-kit';
-import { aggregateRound, roundSamplingSeed, selectParticipants, type ScalarGradient } from '@fedkseed/zo';
+import {
+  aggregateRound,
+  createSeedStrategy,
+  roundSamplingSeed,
+  selectParticipants,
+  type ScalarGradient,
+} from '@fedkseed/zo';
 
 import { loadConfig } from '../src/config';
 import { RoundLifecycle, type CloseOutcome } from '../src/round-lifecycle';
@@ -54,6 +60,7 @@ describeRedis('aggregator replicas on one Redis run', () => {
         new RoundLifecycle({
           store: redis.store(env.RUN_ID),
           run: config.run,
+          strategy: createSeedStrategy(config.run),
           rounds: config.rounds,
           closerId,
           logger: silentLogger(),

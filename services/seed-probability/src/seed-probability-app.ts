@@ -7,7 +7,7 @@ import { SERVICE_NAMES, SeedProbabilityServiceService } from '@fedkseed/proto';
 import { Logger } from '@fedkseed/process-kit';
 import { startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
-import type { RunConfigInput } from '@fedkseed/zo';
+import { createSeedStrategy, resolveRunConfig, type RunConfigInput } from '@fedkseed/zo';
 
 import type { SeedProbabilityConfig } from './config';
 import { SeedProbabilityService } from './seed-probability-service';
@@ -57,13 +57,15 @@ export async function startSeedProbabilityApp(
   let server: RunningGrpcServer;
   let service: SeedProbabilityService;
   try {
-    const { status } = await store.initRun(statisticsRunConfig(config));
+    const statistics = resolveRunConfig(statisticsRunConfig(config));
+    const strategy = createSeedStrategy(statistics);
+    const { status } = await store.initRun(statistics);
     logger.info(status === 'created' ? 'statistics created' : 'statistics resumed', { storeRunId: config.storeRunId });
-    if (config.seedSampling !== 'importance')
+    if (!strategy.usesImportance)
       logger.warn(
         'seed sampling is uniform: every distribution served is uniform (FedKSeed-Pro: SEED_SAMPLING=importance)',
       );
-    service = new SeedProbabilityService({ ...config, store, logger });
+    service = new SeedProbabilityService({ ...config, strategy, store, logger });
     server = await startGrpcServer({
       host: config.host,
       port: config.port,

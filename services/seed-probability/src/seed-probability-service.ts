@@ -25,16 +25,14 @@ import {
 import { type Logger } from '@fedkseed/process-kit';
 import { ApiError, unaryHandler } from '@fedkseed/service-kit';
 import type { RoundStore } from '@fedkseed/store';
-import { SeedImportance, type SeedSamplingMode } from '@fedkseed/zo';
+import type { SeedStrategy } from '@fedkseed/zo';
 
 export interface SeedProbabilityServiceOptions {
   /** A store whose run (the service's own namespace) is initialized. */
   store: RoundStore;
   numCandidateSeeds: number;
-  /** 'uniform' serves the uniform distribution whatever the statistics say. */
-  seedSampling: SeedSamplingMode;
-  importanceClip: number;
-  importanceGradInitial: number;
+  /** The run's seed strategy: the distribution of a round from the statistics (uniform serves uniform always). */
+  strategy: SeedStrategy;
   /** Bearer token callers must present, if any. */
   serviceToken?: string;
   /** Rounds whose answers are kept. @default 64 */
@@ -132,11 +130,7 @@ export class SeedProbabilityService {
       roundsIncluded: stats.roundsRecorded,
       distribution: { $case: 'uniform', uniform: {} },
     };
-    if (this.options.seedSampling !== 'importance' || stats.roundsRecorded === 0) return uniform;
-    const probabilities = SeedImportance.fromState(stats.sums, stats.counts, {
-      clip: this.options.importanceClip,
-      gradInitial: this.options.importanceGradInitial,
-    }).distribution();
+    const probabilities = this.options.strategy.roundDistribution(stats);
     if (!probabilities) return uniform;
     return {
       round,
