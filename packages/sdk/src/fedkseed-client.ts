@@ -54,8 +54,18 @@ export interface FedKSeedClientOptions<B> extends ConnectionOptions, Partial<Mod
 /** What `step()` did. */
 export type StepOutcome =
   | { status: 'trained'; round: number; response: SubmitScalarGradientsResponse }
-  | { status: 'waiting'; retryAfterMs: number }
+  /** `round`: the run's current round as the server saw it (absent when the task went stale during a rebuild). */
+  | { status: 'waiting'; retryAfterMs: number; round?: number }
   | { status: 'done'; modelVersion: number };
+
+export interface StepOptions {
+  /**
+   * Train this round only (API numbering): a TRAIN task of another round is left alone and answered 'waiting'
+   * with that round, so that a worker's job for round r never trains round r + 1 (that round has a job of its
+   * own). @default any round
+   */
+  round?: number;
+}
 
 export const SDK_VERSION = '0.1.0';
 
@@ -215,7 +225,7 @@ export class FedKSeedClient<B> {
   }
 
   /** One exchange: GetTask, then sync, and for TRAIN also train and submit. */
-  async step(signal?: AbortSignal): Promise<StepOutcome> {
+  async step(signal?: AbortSignal, options: StepOptions = {}): Promise<StepOutcome> {
     let task: GetTaskResponse;
     try {
       task = await this.getTask(signal);
@@ -226,8 +236,10 @@ export class FedKSeedClient<B> {
     }
     if (task.status === TaskStatus.TASK_STATUS_WAIT) {
       this.emit('waiting', { retryAfterMs: task.retryAfterMs });
-      return { status: 'waiting', retryAfterMs: task.retryAfterMs };
+      return { status: 'waiting', retryAfterMs: task.retryAfterMs, round: task.round };
     }
+    if (task.status === TaskStatus.TASK_STATUS_TRAIN && options.round !== undefined && task.round !== options.round)
+      return { status: 'waiting', retryAfterMs: 0, round: task.round };
     try {
       await this.sync(task, signal);
     } catch (e) {

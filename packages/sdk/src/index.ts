@@ -25,7 +25,13 @@
  * client.close();
  * ```
  */
-export { FedKSeedClient, SDK_VERSION, type FedKSeedClientOptions, type StepOutcome } from './fedkseed-client';
+export {
+  FedKSeedClient,
+  SDK_VERSION,
+  type FedKSeedClientOptions,
+  type StepOptions,
+  type StepOutcome,
+} from './fedkseed-client';
 export {
   ModelReplica,
   type LocalTrainingResult,

@@ -368,6 +368,27 @@ describe('FedKSeedClient against a real aggregator', () => {
     expect(await app.store.countClients()).toBe(2);
   });
 
+  it('step(signal, { round }) trains that round only: a task of another round is left alone', async () => {
+    const app = await start();
+    const uploads: Recorded[] = [];
+    const a = newClient(app.server.address, 3, 'exact', uploads, 1);
+    const b = newClient(app.server.address, 4, 'exact', uploads, 2);
+    clients.push(a, b);
+    await a.register();
+    await b.register();
+    let early;
+    for (;;) {
+      early = await a.step(undefined, { round: 2 }); // round 1 is (or is about to be) the open one
+      if (!(early.status === 'waiting' && early.round === 0)) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(early).toEqual({ status: 'waiting', retryAfterMs: 0, round: 1 });
+    expect(uploads).toEqual([]);
+    expect(await a.step(undefined, { round: 1 })).toMatchObject({ status: 'trained', round: 1 });
+    expect(await a.step(undefined, { round: 1 })).toMatchObject({ status: 'waiting', round: 1 }); // uploaded
+    expect(uploads.map((u) => [u.round, u.clientId])).toEqual([[1, a.clientId]]);
+  });
+
   it('registers a queue-fed client when asked to (the aggregator then enqueues its train jobs)', async () => {
     const app = await start();
     const options = { address: app.server.address, joinSecret: JOIN_SECRET, loadBaseModel: async () => w0() };
