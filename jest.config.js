@@ -8,7 +8,7 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
   },
   moduleNameMapper: {
-    '^@fedkseed/(aggregator|seed-probability)$': '<rootDir>/services/$1/src/index.ts',
+    '^@fedkseed/(aggregator|seed-probability|worker)$': '<rootDir>/services/$1/src/index.ts',
     '^@fedkseed/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
   },
   testTimeout: 60000,

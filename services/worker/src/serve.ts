@@ -1,0 +1,72 @@
+/**
+ * The worker as a process (`main.ts`, and `fedkseed worker`): read the environment, select the tfjs backend,
+ * load the data and the model, start on the run's BullMQ queue, and on SIGTERM finish (or, past
+ * DRAIN_GRACE_MS, put back) the job in progress before exiting.
+ */
+import { loadPretrained, selectBackend, type CausalLM } from '@fedkseed/models';
+import { Logger, loadConfigOrExit, onShutdownSignals, type Env } from '@fedkseed/process-kit';
+import { BullMqJobConsumer } from '@fedkseed/queue';
+
+import { loadConfig } from './config';
+import { loadPopulationData } from './worker-data';
+import { startWorker, type RunningWorker } from './worker-app';
+
+export async function serveWorker(env: Env = process.env): Promise<RunningWorker> {
+  const config = loadConfigOrExit('worker', loadConfig, env);
+  const logger = new Logger({ service: 'worker', level: config.logLevel });
+  const backend = await selectBackend(config.backend, (line) => logger.info(line));
+  const clients = await loadPopulationData(config.data);
+  logger.info('data loaded', { file: config.data.file, clients: clients.length, backend: backend.chosen });
+
+  // w0 is read once at start; a rebuild (every round with SYNC=exact) reads it again from MODEL_DIR rather
+  // than keeping a second copy of the weights in memory.
+  let first: CausalLM | undefined = await loadPretrained(config.modelDir);
+  const tokenizer = first.tokenizer;
+  if (!tokenizer) throw new Error(`${config.modelDir} has no tokenizer.json: the worker encodes its data with it`);
+  const loadBaseModel = async () => {
+    const model = first ?? (await loadPretrained(config.modelDir));
+    first = undefined;
+    return model;
+  };
+
+  const q = config.queue;
+  const consumer = new BullMqJobConsumer({
+    queueName: q.queueName,
+    redisUrl: q.redisUrl,
+    concurrency: q.concurrency,
+    stalledIntervalMs: q.stalledIntervalMs,
+    lockDurationMs: q.lockDurationMs,
+    maxStalledCount: q.maxStalledCount,
+    name: q.workerName,
+    onError: (e) => logger.warn('job queue connection error', { err: e }),
+    onEvent: (e) => {
+      if (e.type === 'failed')
+        logger.warn('job attempt failed', {
+          round: e.job.round,
+          clientId: e.job.clientId,
+          attempt: e.attempt,
+          willRetry: e.willRetry,
+        });
+      else if (e.type === 'released')
+        logger.info('job put back in the queue', { round: e.job.round, clientId: e.job.clientId });
+    },
+  });
+  const worker = await startWorker({
+    aggregator: {
+      address: config.aggregatorAddress,
+      ...(config.aggregatorTls ? { tls: config.aggregatorTls } : {}),
+      callTimeoutMs: config.callTimeoutMs,
+    },
+    joinSecret: config.joinSecret,
+    clients,
+    tokenizer,
+    promptWording: config.promptWording,
+    loadBaseModel,
+    consumer,
+    concurrency: q.concurrency,
+    sync: config.sync,
+    logger,
+  });
+  onShutdownSignals(() => worker.close({ graceMs: config.drainGraceMs }), { logger });
+  return worker;
+}
