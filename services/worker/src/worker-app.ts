@@ -129,7 +129,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         roundBatches(population![index], {
           runSeed: run!.runSeed,
           round,
-          numLocalSteps: run!.localSteps,
+          numLocalSteps: run!.numLocalSteps,
           batchSize: run!.batchSize,
           padTokenId,
         }),
