@@ -10,7 +10,7 @@ import * as path from 'node:path';
 
 import { loadConfig, startAggregatorApp, type AggregatorApp, type LifecycleEvent } from '@fedkseed/aggregator';
 import { tinyDatasetFiles } from '@fedkseed/data';
-import { createRandomModel, type ModelConfig } from '@fedkseed/models';
+import { createRandomModel, selectBackend, type ModelConfig } from '@fedkseed/models';
 import { silentLogger } from '@fedkseed/process-kit';
 import type { TrainJobProducer } from '@fedkseed/queue';
 import { AggregatorConnection } from '@fedkseed/sdk';
@@ -45,9 +45,27 @@ export const TINY_LLAMA: ModelConfig = {
   eosTokenId: 289,
 };
 
-export async function tempDir(prefix: string): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+/** The model and data files of a test file (filled in beforeAll, removed in afterAll). */
+export interface ModelAndData {
+  /** The tiny LLaMA's checkpoint directory. */
+  modelDir: string;
+  /** The tiny Dolly corpus as a JSON Lines file. */
+  dataFile: string;
+}
+
+/** Selects the cpu backend and writes the tiny model and data into a temporary folder for the file's tests. */
+export function useModelAndData(): ModelAndData {
+  const files: ModelAndData = { modelDir: '', dataFile: '' };
+  beforeAll(async () => {
+    await selectBackend('cpu');
+    files.modelDir = await mkdtemp(path.join(tmpdir(), 'fedkseed-worker-'));
+    await writeTinyModel(files.modelDir);
+    files.dataFile = await writeTinyDolly(files.modelDir);
+  });
+  afterAll(async () => {
+    if (files.modelDir) await rm(files.modelDir, { recursive: true, force: true });
+  });
+  return files;
 }
 
 /** A tiny random LLaMA (seed 5) with its tokenizer, saved into `dir`. */

@@ -10,7 +10,6 @@
  */
 import { spawnSync } from 'node:child_process';
 
-import { selectBackend } from '@fedkseed/models';
 import { BullMqJobProducer, obliterateBullMqQueue } from '@fedkseed/queue';
 
 import {
@@ -19,11 +18,9 @@ import {
   SKIP_REDIS,
   aggregatorEnv,
   startTestAggregator,
-  tempDir,
   uniqueName,
+  useModelAndData,
   waitFor,
-  writeTinyDolly,
-  writeTinyModel,
   type TestAggregator,
 } from './fixtures';
 import { WORKER_MAIN, WorkerProcess, type LogLine } from './worker-process';
@@ -57,30 +54,15 @@ describe('worker process configuration', () => {
 });
 
 (SKIP_REDIS ? describe.skip : describe)('worker processes', () => {
-  let modelDir: string;
-  let dataFile: string;
-  const cleanups: (() => Promise<void>)[] = [];
+  const files = useModelAndData();
   const processes: WorkerProcess[] = [];
   const aggregators: TestAggregator[] = [];
   const queues: string[] = [];
-
-  beforeAll(async () => {
-    await selectBackend('cpu');
-    const tmp = await tempDir('fedkseed-worker-kill-');
-    cleanups.push(tmp.remove);
-    modelDir = tmp.dir;
-    await writeTinyModel(modelDir);
-    dataFile = await writeTinyDolly(tmp.dir);
-  });
 
   afterEach(async () => {
     for (const p of processes.splice(0)) await p.stop();
     for (const a of aggregators.splice(0)) await a.stop();
     for (const queueName of queues.splice(0)) await obliterateBullMqQueue({ queueName, redisUrl: REDIS_URL });
-  });
-
-  afterAll(async () => {
-    for (const c of cleanups.reverse()) await c();
   });
 
   async function aggregator(runId: string, overrides: Record<string, string> = {}): Promise<TestAggregator> {
@@ -98,8 +80,8 @@ describe('worker process configuration', () => {
       REDIS_URL,
       QUEUE_NAME: a.app.config.jobQueue!.queueName,
       FEDKSEED_BACKEND: 'cpu',
-      MODEL_DIR: modelDir,
-      DATA_FILE: dataFile,
+      MODEL_DIR: files.modelDir,
+      DATA_FILE: files.dataFile,
       NUM_CLIENTS: '4',
       SYNC: 'exact',
       STALLED_INTERVAL_MS: '500',

@@ -3,7 +3,7 @@
  * end of a small run with a tiny random LLaMA: every selected client trains every round through its job, the
  * run's final A is the aggregate of the uploads, and a second start of the worker registers the same clients.
  */
-import { loadPretrained, selectBackend } from '@fedkseed/models';
+import { loadPretrained } from '@fedkseed/models';
 import { BullMqJobConsumer, obliterateBullMqQueue, type TrainJobEvent } from '@fedkseed/queue';
 
 import { loadPopulationData, startWorker, type RunningWorker, type WorkerEvent } from '../src';
@@ -14,42 +14,25 @@ import {
   aggregatorEnv,
   expectedA,
   startTestAggregator,
-  tempDir,
   uniqueName,
+  useModelAndData,
   waitFor,
-  writeTinyDolly,
-  writeTinyModel,
   type TestAggregator,
 } from './fixtures';
 
 (SKIP_REDIS ? describe.skip : describe)('worker (in process) against a real aggregator', () => {
-  let modelDir: string;
-  let dataFile: string;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    await selectBackend('cpu');
-    const tmp = await tempDir('fedkseed-worker-');
-    cleanups.push(tmp.remove);
-    modelDir = tmp.dir;
-    await writeTinyModel(modelDir);
-    dataFile = await writeTinyDolly(tmp.dir);
-  });
-
-  afterAll(async () => {
-    for (const c of cleanups.reverse()) await c();
-  });
+  const files = useModelAndData();
 
   async function worker(queueName: string, address: string, events: WorkerEvent[], queueEvents: TrainJobEvent[]) {
     const clients = await loadPopulationData({
-      file: dataFile,
+      file: files.dataFile,
       numClients: 4,
       dirichletAlpha: 0.5,
       heldOutCategory: 'summarization',
       minPerClient: 10,
       dataSeed: 42,
     });
-    const w0 = await loadPretrained(modelDir);
+    const w0 = await loadPretrained(files.modelDir);
     return startWorker({
       aggregator: { address },
       joinSecret: JOIN_SECRET,
