@@ -14,7 +14,14 @@ import { createRandomModel, selectBackend, type ModelConfig } from '@fedkseed/mo
 import { silentLogger } from '@fedkseed/process-kit';
 import type { TrainJobProducer } from '@fedkseed/queue';
 import { AggregatorConnection } from '@fedkseed/sdk';
-import { RedisRoundStore, deleteRunKeys, RunKeys, type RoundStore, type UploadInput } from '@fedkseed/store';
+import {
+  InMemoryRoundStore,
+  RedisRoundStore,
+  deleteRunKeys,
+  RunKeys,
+  type RoundStore,
+  type UploadInput,
+} from '@fedkseed/store';
 import { aggregateRound } from '@fedkseed/zo';
 import { Redis } from 'ioredis';
 
@@ -84,6 +91,15 @@ export async function writeTinyDolly(dir: string): Promise<string> {
   return file;
 }
 
+/** The split of the tiny corpus every worker of the tests makes: the worker's defaults but 4 clients (NUM_CLIENTS). */
+export const SPLIT = {
+  numClients: 4,
+  dirichletAlpha: 0.5,
+  heldOutCategory: 'summarization',
+  minPerClient: 10,
+  dataSeed: 42,
+};
+
 export const uniqueName = (what: string) => `${what}-${process.pid}-${randomBytes(5).toString('hex')}`;
 
 /** An aggregator of a small run (K 64, tau 4, 4 clients of which 2 per round), BullMQ queue `queueName`. */
@@ -128,17 +144,22 @@ export interface TestAggregator {
 }
 
 /**
- * An aggregator on a Redis store of its own key prefix, recording the uploads the store accepts; its jobs go to
- * the BullMQ queue of QUEUE_NAME, or to `jobProducer` when given.
+ * An aggregator on a Redis store of its own key prefix (or an in-memory store), recording the uploads the store
+ * accepts; its jobs go to the BullMQ queue of QUEUE_NAME, or to `jobProducer` when given.
  */
 export async function startTestAggregator(
   env: Record<string, string>,
-  jobProducer?: TrainJobProducer,
+  options: { jobProducer?: TrainJobProducer; inMemory?: boolean } = {},
 ): Promise<TestAggregator> {
-  const redis = new Redis(REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
+  const { jobProducer } = options;
+  const redis = options.inMemory
+    ? undefined
+    : new Redis(REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
+  redis?.on('error', () => {});
   const keyPrefix = `${uniqueName('wt')}:`;
-  const inner = new RedisRoundStore({ redis, runId: env.RUN_ID, keyPrefix });
+  const inner: RoundStore = redis
+    ? new RedisRoundStore({ redis, runId: env.RUN_ID, keyPrefix })
+    : new InMemoryRoundStore();
   const uploads: RecordedUploads = [];
   const store = new Proxy(inner, {
     get(target, prop, receiver) {
@@ -173,6 +194,7 @@ export async function startTestAggregator(
     },
     stop: async () => {
       await app.drain();
+      if (!redis) return;
       await deleteRunKeys(redis, new RunKeys(env.RUN_ID, keyPrefix));
       await redis.quit();
     },

@@ -4,18 +4,24 @@
  * - a worker killed with SIGKILL in the middle of a job: the job's lock expires, a second worker process takes it
  *   back through BullMQ's stalled-job check and trains it, and the run's final A equals, bit for bit, the same
  *   run trained without a kill;
+ * - the same run in one process (an in-process queue and an in-memory store, as `fedkseed simulate` runs it) and
+ *   trained by two worker processes on Redis and BullMQ ends with the same A, bit for bit;
  * - a worker sent SIGTERM in the middle of a job finishes it (its upload is counted), takes no other, exits 0,
  *   and the job's lock, shorter than the job, was renewed while it trained;
  * - a bad configuration exits 2 with every problem listed.
  */
 import { spawnSync } from 'node:child_process';
 
-import { BullMqJobProducer, obliterateBullMqQueue } from '@fedkseed/queue';
+import { loadPretrained } from '@fedkseed/models';
+import { BullMqJobProducer, InProcessJobQueue, obliterateBullMqQueue } from '@fedkseed/queue';
+
+import { loadPopulationData, startWorker } from '../src';
 
 import {
   JOIN_SECRET,
   REDIS_URL,
   SKIP_REDIS,
+  SPLIT,
   aggregatorEnv,
   startTestAggregator,
   uniqueName,
@@ -127,6 +133,42 @@ describe('worker process configuration', () => {
     expect(second.lines.find(isJob('job trained', round, clientId))).toMatchObject({ duplicate: false });
     expect(run.uploads.filter((u) => u.round === round - 1 && u.clientId === clientId)).toHaveLength(1);
     expect(bits(await run.finalA())).toBe(bits(expected));
+  });
+
+  it('the run in one process (in-process queue, in-memory store) ends with the same A, bit for bit, as two worker processes on Redis and BullMQ', async () => {
+    const runId = uniqueName('run');
+    const settings = { NUM_ROUNDS: '2', NUM_LOCAL_STEPS: '8' };
+
+    // As `fedkseed simulate` runs it: the aggregator enqueues into an InProcessJobQueue a worker here consumes.
+    const queue = new InProcessJobQueue();
+    const local = await startTestAggregator(aggregatorEnv(runId, uniqueName('unused'), settings), {
+      jobProducer: queue,
+      inMemory: true,
+    });
+    aggregators.push(local);
+    const w0 = await loadPretrained(files.modelDir);
+    const worker = await startWorker({
+      aggregator: { address: local.app.server.address },
+      joinSecret: JOIN_SECRET,
+      clients: await loadPopulationData({ ...SPLIT, file: files.dataFile }),
+      tokenizer: w0.tokenizer!,
+      loadBaseModel: () => w0.clone(),
+      consumer: queue,
+      sync: 'exact',
+    });
+    try {
+      await finished(local);
+    } finally {
+      await worker.close();
+    }
+
+    const run = await aggregator(runId, settings);
+    const [a, b] = [workerProcess(run), workerProcess(run)];
+    await finished(run);
+    // Both processes trained (which jobs each took is up to the queue).
+    expect(a.lines.some((l) => l.msg === 'job trained') || b.lines.some((l) => l.msg === 'job trained')).toBe(true);
+    expect(bits(await run.finalA())).toBe(bits(await local.finalA()));
+    expect((await local.finalA()).some((v) => v !== 0)).toBe(true);
   });
 
   it('a worker sent SIGTERM mid-job finishes the job, takes no other, and exits 0', async () => {

@@ -11,6 +11,7 @@ import {
   JOIN_SECRET,
   REDIS_URL,
   SKIP_REDIS,
+  SPLIT,
   aggregatorEnv,
   expectedA,
   startTestAggregator,
@@ -24,14 +25,7 @@ import {
   const files = useModelAndData();
 
   async function worker(queueName: string, address: string, events: WorkerEvent[], queueEvents: TrainJobEvent[]) {
-    const clients = await loadPopulationData({
-      file: files.dataFile,
-      numClients: 4,
-      dirichletAlpha: 0.5,
-      heldOutCategory: 'summarization',
-      minPerClient: 10,
-      dataSeed: 42,
-    });
+    const clients = await loadPopulationData({ ...SPLIT, file: files.dataFile });
     const w0 = await loadPretrained(files.modelDir);
     return startWorker({
       aggregator: { address },
