@@ -180,11 +180,6 @@ describe('worker process configuration', () => {
     expect(await worker.exited).toEqual({ code: 0, signal: null });
     const { round, clientId } = step as { round: number; clientId: string };
     const stopping = worker.lines.findIndex((l) => l.msg === 'shutting down');
-    console.log(
-      worker.lines
-        .map((l) => [String(l.time).slice(14), l.msg, l.round, l.step, JSON.stringify(l.err ?? '')].join(' '))
-        .join('\n'),
-    );
     expect(stopping).toBeGreaterThan(worker.lines.indexOf(step));
     // The signal came mid-training, and the job ran to its end after it.
     const isStep = (l: LogLine) => l.msg === 'step' && l.round === round && l.clientId === clientId;
