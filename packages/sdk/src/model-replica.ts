@@ -232,7 +232,7 @@ export class ModelReplica<B> {
     this.weightsVersion = undefined; // the weights hold local steps from here on
     const result = await localTrain({
       model,
-      batches,
+      batches: yieldingBatches(batches),
       numLocalSteps: task.numLocalSteps,
       sampler: taskSeedSource(task, ctx.run.numCandidateSeeds),
       seeds: ctx.seeds,
@@ -278,4 +278,18 @@ export class ModelReplica<B> {
     this.current = undefined;
     this.weightsVersion = undefined;
   }
+}
+
+/**
+ * `batches` as an async iterator that lets the event loop run before each batch: on the wasm and cpu backends a
+ * ZO step settles only promises, so without it nothing else (signals, timers, gRPC keepalives, an AbortSignal's
+ * abort) would run until the whole round's training ended.
+ */
+function yieldingBatches<B>(batches: BatchSource<B>): AsyncIterator<B> {
+  return {
+    next: async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return batches.next();
+    },
+  };
 }

@@ -285,6 +285,22 @@ describe('FedKSeedClient against a real aggregator', () => {
     expect(Buffer.from(shared.buffer).equals(Buffer.from(own.buffer))).toBe(true);
   });
 
+  it('an abort from a timer stops local training between steps (training yields to the event loop)', async () => {
+    const app = await start({ NUM_LOCAL_STEPS: '200', MIN_CLIENTS_PER_ROUND: '1' });
+    const client = newClient(app.server.address, 4, 'catch-up', [], 1);
+    clients.push(client);
+    await client.register();
+    const task = await client.getTask();
+    await client.sync(task);
+    let steps = 0;
+    client.on('step', () => steps++);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('stop')), 20);
+    await expect(client.train(task, controller.signal)).rejects.toThrow('stop');
+    expect(steps).toBeGreaterThan(0);
+    expect(steps).toBeLessThan(200);
+  });
+
   it('a submission whose response is lost is retried and counted once', async () => {
     const target: { proxy?: CuttingProxy; clientId?: string } = {};
     let cuts = 0;

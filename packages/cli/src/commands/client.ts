@@ -23,6 +23,11 @@ export function registerClient(program: Command): void {
     .option('--join-secret <secret>', "the run's join secret (or env FEDKSEED_JOIN_SECRET)")
     .option('--idempotency-key <key>', 'stable key: rejoin as the same client after a restart')
     .option('--display-name <name>', 'name shown in the server logs', '')
+    .option(
+      '--client-index <n>',
+      "separates this client's data shuffle from others' (a simulated population's shard index)",
+      '0',
+    )
     .option('--batch-size <n>', "examples per ZO step (default: the run's)")
     .option('--max-sequence-length <n>', "tokens per example (default: the run's)")
     .option('--sync <mode>', 'catch-up or exact', 'catch-up')
@@ -40,6 +45,7 @@ export function registerClient(program: Command): void {
         ? flags.int('max-sequence-length', 1024, { min: 2 })
         : undefined;
       const sync = flags.oneOf('sync', ['catch-up', 'exact'] as const, 'catch-up');
+      const clientIndex = flags.int('client-index', 0, { min: 0 });
       const tls = tlsFromFlags(flags);
       const backend = readBackendFlag(flags);
       flags.finish();
@@ -78,7 +84,7 @@ export function registerClient(program: Command): void {
           return collateBatches(
             new ClientBatches(encoded, {
               seed: run.runSeed,
-              clientIndex: 0,
+              clientIndex,
               batchSize: size,
               startPosition: (round - 1) * run.numLocalSteps * size,
             }),
