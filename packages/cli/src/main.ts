@@ -9,6 +9,7 @@ import { FedKSeedError } from '@fedkseed/sdk';
 import { registerClient } from './commands/client';
 import { registerData } from './commands/data';
 import { registerExport } from './commands/export';
+import { registerLocalCluster } from './commands/local-cluster';
 import { registerServices } from './commands/services';
 import { registerSimulate } from './commands/simulate';
 import { CliError, ExitCode, UsageError } from './exit-codes';
@@ -23,6 +24,7 @@ function program(): Command {
     .exitOverride();
   registerSimulate(root);
   registerServices(root);
+  registerLocalCluster(root);
   registerClient(root);
   registerExport(root);
   registerData(root);

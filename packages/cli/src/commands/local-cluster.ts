@@ -1,0 +1,262 @@
+/**
+ * `fedkseed local-cluster` (`npm run cluster:local`): the federation as separate processes on this machine, as a
+ * deployment runs it: Redis (started when none answers), the aggregator, the seed-probability service for
+ * FedKSeed-Pro, two workers training the queue-fed clients from BullMQ, and one device client (the `client`
+ * command, i.e. the SDK). Each process logs to its own file; when the device client sees the run end, every
+ * process is stopped (SIGTERM) and the Redis started here too.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+
+import type { Command } from 'commander';
+import { ClientAuth } from '@fedkseed/aggregator';
+import { loadDolly } from '@fedkseed/data';
+import { obliterateBullMqQueue } from '@fedkseed/queue';
+import { AggregatorConnection } from '@fedkseed/sdk';
+
+import { CliError, ExitCode } from '../exit-codes';
+import { FlagReader } from '../flag-reader';
+import { readRunConfigFlags, runConfigEnv, withRunConfigFlags } from '../run-config-flags';
+import { DEFAULT_SIMULATION, TINY_DOLLY_FILE } from '../simulate/simulation-settings';
+
+const d = DEFAULT_SIMULATION;
+
+export function registerLocalCluster(program: Command): void {
+  withRunConfigFlags(program.command('local-cluster'), { ...d.run, runId: 'local-<time>' })
+    .description('run the federation as separate processes: Redis, aggregator, workers and a device client')
+    .option('--model <dir>', 'base model directory (default: the embedded demo model)')
+    .option('--num-clients <n>', 'queue-fed clients the workers train (the tiny Dolly split)', '9')
+    .option('--clients-per-round <n>', 'clients selected per round (of the queue-fed ones and the device)', '2')
+    .option('--num-workers <n>', 'worker processes', '2')
+    .option('--sync <mode>', 'catch-up or exact', d.sync)
+    .option('--redis <url>', 'Redis to use; a local one is started when none answers', 'redis://127.0.0.1:6379')
+    .option('--out <dir>', 'folder for the logs (default: fedkseed-runs/local-<time>)')
+    .action(async (opts: Record<string, unknown>, command: Command) => {
+      const flags = new FlagReader(opts, command.args);
+      const modelDir = flags.has('model') ? flags.existingPath('model', 'directory')! : d.modelDir;
+      const run = readRunConfigFlags(flags, { ...d.run, runId: `local-${Date.now().toString(36)}` });
+      const numClients = flags.int('num-clients', 9, { min: 1 });
+      const clientsPerRound = flags.int('clients-per-round', 2, { min: 1 });
+      if (clientsPerRound > numClients + 1) flags.problem('--clients-per-round exceeds the clients (queue-fed + 1)');
+      const numWorkers = flags.int('num-workers', 2, { min: 1 });
+      const sync = flags.oneOf('sync', ['catch-up', 'exact'] as const, d.sync);
+      const redisUrl = flags.string('redis', 'redis://127.0.0.1:6379');
+      if (!/^redis:\/\/[^/:]+(:\d+)?\/?$/.test(redisUrl))
+        flags.problem(`--redis must be redis://HOST[:PORT], got '${redisUrl}'`);
+      if (run.numRounds < 1) flags.problem('--num-rounds must be at least 1');
+      flags.finish();
+      const out =
+        flags.string('out') ?? join('fedkseed-runs', `local-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      await localCluster({ modelDir, run, numClients, clientsPerRound, numWorkers, sync, redisUrl, out });
+    });
+}
+
+interface LocalClusterOptions {
+  modelDir: string;
+  run: ReturnType<typeof readRunConfigFlags>;
+  numClients: number;
+  clientsPerRound: number;
+  numWorkers: number;
+  sync: 'catch-up' | 'exact';
+  redisUrl: string;
+  out: string;
+}
+
+/** The built entry point of a service: its package.json's `bin` (found above wherever the package resolves). */
+function entry(pkg: string): string {
+  let dir = dirname(require.resolve(pkg));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  const { bin } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  return join(dir, Object.values(bin)[0]);
+}
+const CLI_MAIN = entry('@fedkseed/cli');
+
+function answers(host: string, port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(500);
+    socket.once('connect', () => (socket.destroy(), done(true)));
+    socket.once('timeout', () => (socket.destroy(), done(false)));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function waitUntilAnswers(host: string, port: number, what: string, child?: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await answers(host, port)) return;
+    if (child && child.exitCode !== null)
+      throw new CliError(`${what} exited (code ${child.exitCode}) before it answered`, ExitCode.FAILED);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new CliError(`${what} did not answer on ${host}:${port} within 60 s`, ExitCode.FAILED);
+}
+
+async function localCluster(o: LocalClusterOptions): Promise<void> {
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  mkdirSync(o.out, { recursive: true });
+  const children: { name: string; child: ChildProcess }[] = [];
+  const start = (name: string, command: string, args: string[], env: Record<string, string>) => {
+    const log = createWriteStream(join(o.out, `${name}.log`));
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    children.push({ name, child });
+    return child;
+  };
+  let queueName: string | undefined;
+  const stopAll = async () => {
+    for (const { child } of [...children].reverse()) if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.all(
+      children.map(({ child }) => (child.exitCode !== null ? undefined : new Promise((r) => child.once('exit', r)))),
+    );
+  };
+  try {
+    const url = new URL(o.redisUrl);
+    const redisHost = url.hostname;
+    const redisPort = Number(url.port || 6379);
+    if (!(await answers(redisHost, redisPort))) {
+      if (!['127.0.0.1', 'localhost'].includes(redisHost))
+        throw new CliError(`no Redis answers at ${o.redisUrl}`, ExitCode.FAILED);
+      const dir = join(o.out, 'redis');
+      mkdirSync(dir, { recursive: true });
+      say(`starting redis-server on ${redisHost}:${redisPort} (append-only file in ${dir})`);
+      const redis = start(
+        'redis',
+        'redis-server',
+        [
+          '--port',
+          String(redisPort),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'yes',
+          '--dir',
+          resolve(dir),
+        ],
+        {},
+      );
+      redis.once('error', () => {});
+      await waitUntilAnswers('127.0.0.1', redisPort, 'redis-server (is it installed?)', redis);
+    }
+    const tokenSecret = randomBytes(24).toString('hex');
+    const joinSecret = randomBytes(16).toString('hex');
+    queueName = `fedkseed-${o.run.runId}`;
+    const aggregatorPort = await freePort();
+    const runEnv = runConfigEnv(o.run);
+    const population = o.numClients + 1; // the queue-fed clients and the device
+    let seedProbabilityAddress: string | undefined;
+    if (o.run.seedSampling === 'importance') {
+      const port = await freePort();
+      const sp = start('seed-probability', process.execPath, [entry('@fedkseed/seed-probability')], {
+        ...runEnv,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        REDIS_URL: o.redisUrl,
+      });
+      await waitUntilAnswers('127.0.0.1', port, 'the seed-probability service', sp);
+      seedProbabilityAddress = `127.0.0.1:${port}`;
+    }
+    const aggregator = start('aggregator', process.execPath, [entry('@fedkseed/aggregator')], {
+      ...runEnv,
+      HOST: '127.0.0.1',
+      PORT: String(aggregatorPort),
+      REDIS_URL: o.redisUrl,
+      QUEUE_NAME: queueName,
+      FEDKSEED_TOKEN_SECRET: tokenSecret,
+      FEDKSEED_JOIN_SECRET: joinSecret,
+      CLIENT_FRACTION: String(o.clientsPerRound / population),
+      MIN_CLIENTS_PER_ROUND: String(o.clientsPerRound),
+      MIN_REGISTERED_CLIENTS: String(population),
+      ...(seedProbabilityAddress ? { SEED_PROBABILITY_ADDRESS: seedProbabilityAddress } : {}),
+    });
+    await waitUntilAnswers('127.0.0.1', aggregatorPort, 'the aggregator', aggregator);
+    const address = `127.0.0.1:${aggregatorPort}`;
+    say(`aggregator on ${address}, run ${o.run.runId}, queue ${queueName}; logs in ${o.out}`);
+    for (let w = 0; w < o.numWorkers; w++) {
+      start(`worker-${w}`, process.execPath, [entry('@fedkseed/worker')], {
+        AGGREGATOR_ADDRESS: address,
+        FEDKSEED_JOIN_SECRET: joinSecret,
+        REDIS_URL: o.redisUrl,
+        QUEUE_NAME: queueName,
+        MODEL_DIR: o.modelDir,
+        DATA_FILE: TINY_DOLLY_FILE,
+        NUM_CLIENTS: String(o.numClients),
+        MIN_EXAMPLES_PER_CLIENT: '5',
+        SYNC: o.sync,
+        FEDKSEED_WASM_THREADS: '1',
+      });
+    }
+    say(`${o.numWorkers} workers training ${o.numClients} queue-fed clients; one device client (the SDK)`);
+    // The device's own data: the last shard of a split one larger than the workers'.
+    const deviceData = (await loadDolly(TINY_DOLLY_FILE, { numClients: population, minPerClient: 5 })).clients[
+      o.numClients
+    ];
+    const deviceFile = join(o.out, 'device-data.jsonl');
+    writeFileSync(
+      deviceFile,
+      deviceData
+        .map((e) =>
+          JSON.stringify({ instruction: e.instruction, context: e.input, response: e.output, category: e.category }),
+        )
+        .join('\n') + '\n',
+    );
+    const device = start(
+      'device',
+      process.execPath,
+      [
+        CLI_MAIN,
+        'client',
+        '--aggregator',
+        address,
+        '--model',
+        o.modelDir,
+        '--data',
+        deviceFile,
+        '--sync',
+        o.sync,
+        '--idempotency-key',
+        'device-0',
+        '--display-name',
+        'device-0',
+      ],
+      { FEDKSEED_JOIN_SECRET: joinSecret, FEDKSEED_WASM_THREADS: '1' },
+    );
+    device.stdout!.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (line.trim()) say(`  device: ${line}`);
+    });
+    const code = await new Promise<number | null>((r) => device.once('exit', r));
+    if (code !== 0)
+      throw new CliError(
+        `the device client exited with code ${code} (see ${join(o.out, 'device.log')})`,
+        ExitCode.FAILED,
+      );
+    const operator = new AggregatorConnection({ address });
+    try {
+      const token = new ClientAuth({ runId: o.run.runId, tokenSecret, joinSecret }).operatorToken();
+      const state = await operator.getRunState({ omitAccumulated: false }, token);
+      const moved = state.accumulated.filter((a) => a !== 0).length;
+      say(
+        `run ${o.run.runId} finished at version ${state.modelVersion}: ${moved} of ${state.accumulated.length} seeds moved`,
+      );
+    } finally {
+      operator.close();
+    }
+  } finally {
+    await stopAll();
+    if (queueName) await obliterateBullMqQueue({ queueName, redisUrl: o.redisUrl }).catch(() => {});
+    say(`stopped: ${children.map((c) => `${c.name} (${c.child.exitCode ?? c.child.signalCode})`).join(', ')}`);
+  }
+}
