@@ -43,6 +43,11 @@ export {
 export { rougeL, rougeLSentence, type RougeLSentenceOptions } from './rouge-l';
 export { summarizePartition, formatPartitionSummary, type PartitionSummary } from './partition-summary';
 export { SeededRandom } from '@fedkseed/zo';
-export { TINY_DOLLY_CATEGORIES, tinyDollyExamples, tinyNaturalInstructionsTasks } from './tiny-corpus';
-export { tinyDatasetFiles, writeTinyDatasets } from './write-tiny-datasets';
+export {
+  TINY_CORPUS_FACTS,
+  TINY_DOLLY_CATEGORIES,
+  tinyDollyExamples,
+  tinyNaturalInstructionsTasks,
+} from './tiny-corpus';
+export { tinyDatasetFiles, writeTinyDatasets, TINY_DATASETS_DIR, TINY_DOLLY_FILE } from './write-tiny-datasets';
 export { inspectDataset, type DatasetInspection, type InspectOptions } from './inspect-dataset';

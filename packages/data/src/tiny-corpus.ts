@@ -43,6 +43,35 @@ const CITIES = ['Lyon', 'Osaka', 'Mombasa', 'Cusco', 'Quebec', 'Milan', 'Luxor',
 const JOBS = ['baker', 'pilot', 'teacher', 'nurse', 'farmer', 'painter', 'chemist', 'tailor'];
 const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
 
+/**
+ * The facts the tiny corpus's templates draw from, for text of the same kind that is not instruction data (the
+ * demo model's pretraining text, packages/demo).
+ */
+export const TINY_CORPUS_FACTS: {
+  /** [country, capital, continent] */
+  readonly countries: readonly (readonly [string, string, string])[];
+  readonly fruits: readonly string[];
+  readonly vegetables: readonly string[];
+  /** [animal, number of legs, what it is known for] */
+  readonly animals: readonly (readonly [string, number, string])[];
+  readonly colors: readonly string[];
+  readonly names: readonly string[];
+  readonly cities: readonly string[];
+  readonly jobs: readonly string[];
+  /** The words for 0 to 10. */
+  readonly numberWords: readonly string[];
+} = {
+  countries: COUNTRIES,
+  fruits: FRUITS,
+  vegetables: VEGETABLES,
+  animals: ANIMALS,
+  colors: COLORS,
+  names: NAMES,
+  cities: CITIES,
+  jobs: JOBS,
+  numberWords: NUMBER_WORDS,
+};
+
 function pick<T>(rng: SeededRandom, items: readonly T[]): T {
   return items[rng.int(items.length)];
 }

@@ -12,6 +12,12 @@ import {
   tinyNaturalInstructionsTasks,
 } from './tiny-corpus';
 
+/** The shipped copy of the tiny corpus (the package's fixtures folder; the same from src and from dist). */
+export const TINY_DATASETS_DIR = path.resolve(__dirname, '..', 'fixtures');
+
+/** The shipped tiny Dolly file, for `loadDolly`. */
+export const TINY_DOLLY_FILE = path.join(TINY_DATASETS_DIR, 'tiny-dolly.jsonl');
+
 /** File contents by path relative to the output folder. */
 export function tinyDatasetFiles(): Map<string, string> {
   const files = new Map<string, string>();
