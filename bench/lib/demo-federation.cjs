@@ -1,0 +1,178 @@
+/**
+ * The demo federation in one process, FedKSeed's Algorithm 1 (Qin et al., ICML 2024) over the compiled packages:
+ *
+ *   each round r = 0, 1, ...:
+ *     select m of the N clients (selectParticipants: docs/derivations.md, section 1);
+ *     each selected client starts from the global model w_r and runs tau ZO steps (localTrain on the demo
+ *       CausalLM: zoStepPerturbed, seeds drawn uniformly from the K candidates with the client's sampling seed of
+ *       the round, docs/derivations.md sections 2-4), its data order continuing across the rounds it takes part in;
+ *     the server adds the clients' scalar gradients into A with weights n_c / sum n (aggregateRound), and the
+ *       global model becomes w_{r+1} = w_0 - lr * sum_i A[i] z_i (applyDelta of the round's change of A onto w_r:
+ *       the same model, one replay per changed seed).
+ *
+ * No network is involved: this is the yardstick the demo's settings were chosen with, not the deployed protocol.
+ * Held-out loss (the mean over held-out examples of their response-token loss) is measured on the global model
+ * before the first round and after every round; Rouge-L of greedy generations at the start and at the end.
+ */
+'use strict';
+
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const dist = (name) => require(path.join(ROOT, 'packages', name, 'dist', 'index.js'));
+const {
+  aggregateRound,
+  applyDelta,
+  CandidateSeeds,
+  clientSamplingSeed,
+  createPerturbEngine,
+  localTrain,
+  roundSamplingSeed,
+  SeedSampler,
+  selectParticipants,
+} = dist('zo');
+const { countParameters, loadPretrained, readModelConfig, selectBackend } = dist('models');
+const { ClientBatches, collate, collateBatches, padTokenIdOf, rougeL } = dist('data');
+const { DEMO_FEDERATION, DEMO_MODEL_DIR, buildDemoSplit, encodeDemoSplit } = dist('demo');
+
+/** The demo's client ids: c-0, c-1, ... (the index is the client's place in the split). */
+const clientId = (c) => `c-${c}`;
+
+/** Mean over examples of the response-token loss. */
+async function heldOutLoss(model, evalSet, padTokenId) {
+  let total = 0;
+  for (const e of evalSet) total += await model.loss(collate([e], { padTokenId }));
+  return total / evalSet.length;
+}
+
+/** Greedy generations of the held-out prompts: mean Rouge-L against the references, and the first few. */
+async function generationScore(model, evalSet, references, maxNewTokens, numSamples) {
+  const tok = model.tokenizer;
+  let total = 0;
+  const samples = [];
+  for (let i = 0; i < evalSet.length; i++) {
+    const prompt = evalSet[i].inputIds.slice(0, evalSet[i].promptLength);
+    const ids = await model.generate(prompt, { maxNewTokens, eos: tok.eosTokenId });
+    const text = tok.decode(ids, { skipSpecialTokens: true }).trim();
+    total += rougeL(text, references[i]);
+    if (samples.length < numSamples) samples.push({ reference: references[i], generated: text });
+  }
+  return { rougeL: total / evalSet.length, samples };
+}
+
+/**
+ * Runs the federation. `settings` overrides fields of DEMO_FEDERATION; `modelDir` replaces the demo model;
+ * `rouge: false` skips the generations; `onRound` is told each round's figures as they come. Returns the held-out
+ * loss per round (entry 0: before the first round), the seconds spent, and Rouge-L at the start and the end.
+ */
+async function runDemoFederation(options = {}) {
+  const settings = { ...DEMO_FEDERATION, ...options.settings };
+  const runSeed = BigInt(options.runSeed ?? settings.runSeed);
+  const modelDir = options.modelDir ?? DEMO_MODEL_DIR;
+  const withRouge = options.rouge ?? true;
+  const numSamples = options.numSamples ?? 3;
+  const started = performance.now();
+  if (options.selectBackend !== false) {
+    const numParameters = countParameters(await readModelConfig(modelDir));
+    await selectBackend('wasm', options.log, { numParameters });
+  }
+  const engine = createPerturbEngine('fast');
+  const model = await loadPretrained(modelDir, { engine });
+  const global = await model.clone();
+  const padTokenId = padTokenIdOf(model.tokenizer);
+  const split = await buildDemoSplit(settings);
+  const data = encodeDemoSplit(split, model.tokenizer, settings);
+  const references = split.evalSet.map((e) => e.output);
+  const clientIds = data.clients.map((_, c) => clientId(c));
+  const seeds = new CandidateSeeds(runSeed, settings.numCandidateSeeds);
+  let accumulated = new Float64Array(settings.numCandidateSeeds);
+  const batches = data.clients.map((examples, c) =>
+    collateBatches(new ClientBatches(examples, { batchSize: settings.batchSize, seed: runSeed, clientIndex: c }), {
+      padTokenId,
+    }),
+  );
+  const seconds = { load: (performance.now() - started) / 1e3, eval: 0, train: 0 };
+  const timed = async (key, fn) => {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      seconds[key] += (performance.now() - t) / 1e3;
+    }
+  };
+
+  const rounds = [{ round: 0, heldOutLoss: await timed('eval', () => heldOutLoss(global, data.evalSet, padTokenId)) }];
+  const start = withRouge
+    ? await timed('eval', () => generationScore(global, data.evalSet, references, settings.maxNewTokens, numSamples))
+    : undefined;
+  options.onRound?.(rounds[0]);
+
+  let skippedSteps = 0;
+  for (let r = 0; r < settings.numRounds; r++) {
+    const roundStarted = performance.now();
+    const selected = selectParticipants(clientIds, {
+      clientFraction: settings.clientsPerRound / settings.numClients,
+      minClients: settings.clientsPerRound,
+      runSeed,
+      round: r,
+    });
+    const roundSeed = roundSamplingSeed(runSeed, r);
+    const uploads = [];
+    let trainLoss = 0;
+    for (const id of selected) {
+      const c = clientIds.indexOf(id);
+      await model.copyWeightsFrom(global);
+      const result = await localTrain({
+        model,
+        batches: batches[c],
+        numLocalSteps: settings.numLocalSteps,
+        sampler: new SeedSampler({
+          numCandidateSeeds: settings.numCandidateSeeds,
+          samplingSeed: clientSamplingSeed(roundSeed, id),
+        }),
+        seeds,
+        eps: settings.zoEps,
+        lr: settings.zoLr,
+        gradClip: settings.gradClip > 0 ? settings.gradClip : undefined,
+        engine,
+      });
+      skippedSteps += result.skippedSteps;
+      trainLoss += result.losses.reduce((a, b) => a + b, 0) / result.losses.length / selected.length;
+      uploads.push({
+        pairs: result.pairs,
+        weight: settings.aggregationWeighting === 'equal' ? 1 : data.clients[c].length,
+      });
+    }
+    const aggregate = aggregateRound(accumulated, uploads);
+    accumulated = aggregate.accumulated;
+    await applyDelta(
+      global.updateTarget(),
+      { seedIndices: aggregate.deltaSeedIndices, values: aggregate.deltaValues },
+      settings.zoLr,
+      engine,
+      seeds,
+    );
+    const roundSeconds = (performance.now() - roundStarted) / 1e3;
+    seconds.train += roundSeconds;
+    const loss = await timed('eval', () => heldOutLoss(global, data.evalSet, padTokenId));
+    rounds.push({ round: r + 1, heldOutLoss: loss, trainLoss, seconds: roundSeconds, clients: selected });
+    options.onRound?.(rounds[rounds.length - 1]);
+  }
+
+  const end = withRouge
+    ? await timed('eval', () => generationScore(global, data.evalSet, references, settings.maxNewTokens, numSamples))
+    : undefined;
+  model.dispose();
+  global.dispose();
+  return {
+    settings: { ...settings, runSeed: String(runSeed), measuredRunSeeds: settings.measuredRunSeeds.map(String) },
+    rounds,
+    skippedSteps,
+    rougeL: withRouge ? { start: start.rougeL, end: end.rougeL } : undefined,
+    samples: withRouge ? { start: start.samples, end: end.samples } : undefined,
+    seconds: { ...seconds, total: (performance.now() - started) / 1e3 },
+    accumulated,
+  };
+}
+
+module.exports = { runDemoFederation };
