@@ -6,22 +6,26 @@
  * sweep in bench/demo-lr-sweep.cjs (the package README gives its figures).
  */
 import type { PromptWording } from '@fedkseed/data';
-import type { RunConfig } from '@fedkseed/zo';
+import { RUN_CONFIG_DEFAULTS, type RunConfig } from '@fedkseed/zo';
 
-export interface DemoFederationSettings extends Pick<
-  RunConfig,
-  | 'runSeed'
-  | 'numCandidateSeeds'
-  | 'numLocalSteps'
-  | 'zoEps'
-  | 'zoLr'
-  | 'batchSize'
-  | 'maxSequenceLength'
-  | 'gradClip'
-  | 'seedSampling'
-  | 'aggregationWeighting'
-  | 'numRounds'
-> {
+/** The run's fields the demo sets (the others keep RUN_CONFIG_DEFAULTS). */
+export const DEMO_RUN_FIELDS = [
+  'runSeed',
+  'numCandidateSeeds',
+  'numLocalSteps',
+  'zoEps',
+  'zoLr',
+  'batchSize',
+  'maxSequenceLength',
+  'gradClip',
+  'seedSampling',
+  'aggregationWeighting',
+  'numRounds',
+] as const satisfies readonly (keyof RunConfig)[];
+
+type DemoRunFields = Pick<RunConfig, (typeof DEMO_RUN_FIELDS)[number]>;
+
+export interface DemoFederationSettings extends DemoRunFields {
   /** Clients the tiny Dolly training examples are split over (label-Dirichlet). */
   readonly numClients: number;
   /** Clients selected in each round (FedKSeed's m). */
@@ -65,3 +69,9 @@ export const DEMO_FEDERATION: Readonly<DemoFederationSettings> = Object.freeze({
   promptWording: 'alpaca',
   maxNewTokens: 32,
 });
+
+/** The demo's run as a RunConfig: the run fields of `settings` over RUN_CONFIG_DEFAULTS, under the run id given. */
+export function demoRunConfig(runId: string, settings: DemoFederationSettings = DEMO_FEDERATION): RunConfig {
+  const fields = Object.fromEntries(DEMO_RUN_FIELDS.map((k) => [k, settings[k]])) as DemoRunFields;
+  return { ...RUN_CONFIG_DEFAULTS, ...fields, runId };
+}

@@ -16,7 +16,7 @@
  * ```
  */
 export { DEMO_MODEL_DIR, DEMO_PACKAGE_DIR, PRETRAINING_HELD_BACK_FILE, PRETRAINING_TRAIN_FILE } from './demo-paths';
-export { DEMO_FEDERATION, type DemoFederationSettings } from './demo-settings';
+export { DEMO_FEDERATION, DEMO_RUN_FIELDS, demoRunConfig, type DemoFederationSettings } from './demo-settings';
 export { buildDemoSplit, encodeDemoSplit, type EncodedDemoSplit } from './demo-split';
 export {
   PRETRAINING_DOCUMENTS,
