@@ -13,14 +13,14 @@ import { dirname, join, resolve } from 'node:path';
 
 import type { Command } from 'commander';
 import { ClientAuth } from '@fedkseed/aggregator';
-import { loadDolly } from '@fedkseed/data';
+import { loadDolly, TINY_DOLLY_FILE } from '@fedkseed/data';
 import { obliterateBullMqQueue } from '@fedkseed/queue';
 import { AggregatorConnection } from '@fedkseed/sdk';
 
 import { CliError, ExitCode } from '../exit-codes';
 import { FlagReader } from '../flag-reader';
 import { readRunConfigFlags, runConfigEnv, withRunConfigFlags } from '../run-config-flags';
-import { DEFAULT_SIMULATION, TINY_DOLLY_FILE } from '../simulate/simulation-settings';
+import { DEFAULT_SIMULATION } from '../simulate/simulation-settings';
 
 const d = DEFAULT_SIMULATION;
 

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
+import { TINY_DOLLY_FILE } from '@fedkseed/data';
 import type { Command } from 'commander';
 
 import { readBackendFlag, selectBackendFor, type BackendPreference } from '../backend-flag';
@@ -11,12 +12,7 @@ import { runSimulation } from '../simulate/federation';
 import { writeLossCurve } from '../simulate/loss-plot';
 import { ProgressDisplay } from '../simulate/progress-display';
 import { buildReport, writeReport } from '../simulate/report';
-import {
-  DEFAULT_SIMULATION,
-  DEMO_RUN_ID,
-  TINY_DOLLY_FILE,
-  type SimulationSettings,
-} from '../simulate/simulation-settings';
+import { DEFAULT_SIMULATION, DEMO_RUN_ID, type SimulationSettings } from '../simulate/simulation-settings';
 import { readRunConfigFlags, withRunConfigFlags } from '../run-config-flags';
 
 const d = DEFAULT_SIMULATION;

@@ -12,7 +12,7 @@ import {
   type AggregatorApp,
   type LifecycleEvent,
 } from '@fedkseed/aggregator';
-import { encodeExample, loadDolly, type Example } from '@fedkseed/data';
+import { encodeExample, loadDolly, TINY_DOLLY_FILE, type Example } from '@fedkseed/data';
 import { loadPretrained, type CausalLM } from '@fedkseed/models';
 import { silentLogger } from '@fedkseed/process-kit';
 import {
@@ -35,7 +35,7 @@ import { CandidateSeeds } from '@fedkseed/zo';
 import { Evaluator, type Generation } from './evaluator';
 import { EventWaiter } from './event-waiter';
 import { JobGate } from './job-gate';
-import { TINY_DOLLY_FILE, type SimulationSettings } from './simulation-settings';
+import type { SimulationSettings } from './simulation-settings';
 import { WireMeter } from './wire-meter';
 import { runConfigEnv } from '../run-config-flags';
 
