@@ -3,13 +3,14 @@
  * against z computed here from the spec (docs/perturbation-spec.md) in float64 with Math.sin/cos/log, not by
  * the project's perturbation engines; it reloads and generates.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { loadPretrained, selectBackend } from '@fedkseed/models';
 import { SeededRandom, philox4x32_10, type ParameterSet } from '@fedkseed/zo';
 
 import { ExitCode, REPORT_SCHEMA } from '../src';
+import { writeRunStateFile } from '../src/run-state-file';
 import { runCli, tempDirs, writeTinyModel } from './helpers';
 
 const temp = tempDirs();
@@ -102,6 +103,31 @@ describe('fedkseed export --report', () => {
     expect(generated.length).toBeGreaterThan(0);
     expect(generated.every((id) => Number.isInteger(id) && id >= 0 && id < tuned.config.vocabSize)).toBe(true);
     tuned.dispose();
+  });
+
+  it("reads local-cluster's run-state file as it reads a report", async () => {
+    const base = temp.make('base3');
+    await writeTinyModel(base);
+    const fields = {
+      runSeed: '11',
+      numCandidateSeeds: 8,
+      zoLr: 0.02,
+      baseModelDir: base,
+      accumulated: [0, 1, -2, 0, 0.5, 0, 0, 3],
+    };
+    const reportPath = join(temp.make('report3'), 'report.json');
+    writeFileSync(reportPath, JSON.stringify({ schema: REPORT_SCHEMA, ...fields }));
+    const statePath = join(temp.make('state3'), 'run-state.json');
+    writeRunStateFile(statePath, { runId: 'r', modelVersion: 2, ...fields });
+    const outs = [reportPath, statePath].map((_, i) => join(temp.make(`out3-${i}`), 'tuned'));
+    for (const [i, path] of [reportPath, statePath].entries()) {
+      const run = await runCli('export', '--report', path, '--out', outs[i], '--backend', 'cpu');
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(ExitCode.OK);
+    }
+    const bytes = outs.map((dir) => readFileSync(join(dir, 'model.safetensors')));
+    expect(bytes[1].equals(bytes[0])).toBe(true);
+    expect(bytes[0].equals(readFileSync(join(base, 'model.safetensors')))).toBe(false);
   });
 
   it('refuses to overwrite an existing checkpoint', async () => {

@@ -46,11 +46,24 @@ describe('loadConfig', () => {
         minPerClient: 10,
         dataSeed: 42,
       },
+      deviceClientIndices: [],
       promptWording: 'alpaca',
       sync: 'catch-up',
       drainGraceMs: 25_000,
       logLevel: 'info',
     });
+  });
+
+  it('reads the split clients that devices train', () => {
+    expect(loadConfig({ ...REQUIRED, NUM_CLIENTS: '10', DEVICE_CLIENT_INDICES: '9, 3' }).deviceClientIndices).toEqual([
+      9, 3,
+    ]);
+    expect(() => loadConfig({ ...REQUIRED, NUM_CLIENTS: '10', DEVICE_CLIENT_INDICES: '10,x' })).toThrow(
+      /'10' is not a client index in 0\.\.9[\s\S]*'x' is not a client index/,
+    );
+    expect(() => loadConfig({ ...REQUIRED, NUM_CLIENTS: '2', DEVICE_CLIENT_INDICES: '0,1' })).toThrow(
+      /names every client/,
+    );
   });
 
   it('reads TLS towards the aggregator: system roots, a private CA, mutual TLS', () => {

@@ -45,6 +45,8 @@ export interface WorkerConfig {
   modelDir: string;
   /** The population's data. */
   data: DollySplitSpec;
+  /** Split clients that devices train with the SDK (DEVICE_CLIENT_INDICES): this worker leaves them alone. */
+  deviceClientIndices: number[];
   promptWording: PromptWording;
   sync: SyncMode;
   /** On SIGTERM, how long the job in progress may take to finish before it is put back in the queue (ms). */
@@ -107,6 +109,16 @@ export function loadConfig(env: Env): WorkerConfig {
     minPerClient: e.int('MIN_EXAMPLES_PER_CLIENT', { default: 10, min: 1 }),
     dataSeed: e.int('DATA_SEED', { default: 42, min: 0 }),
   };
+  const deviceClientIndices: number[] = [];
+  for (const item of (e.string('DEVICE_CLIENT_INDICES') ?? '').split(',').map((x) => x.trim())) {
+    if (item === '') continue;
+    const index = Number(item);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= data.numClients)
+      e.problem(`DEVICE_CLIENT_INDICES: '${item}' is not a client index in 0..${data.numClients - 1}`);
+    else deviceClientIndices.push(index);
+  }
+  if (deviceClientIndices.length >= data.numClients)
+    e.problem('DEVICE_CLIENT_INDICES names every client: the worker would have none to train');
   const promptWording = e.oneOf('PROMPT_WORDING', ['alpaca', 'fedkseed-dolly'] as const, { default: 'alpaca' });
   const sync = e.oneOf('SYNC', ['catch-up', 'exact'] as const, { default: 'catch-up' });
   const drainGraceMs = e.int('DRAIN_GRACE_MS', { default: 25_000, min: 0 });
@@ -121,6 +133,7 @@ export function loadConfig(env: Env): WorkerConfig {
     backend,
     modelDir,
     data,
+    deviceClientIndices,
     promptWording,
     sync,
     drainGraceMs,

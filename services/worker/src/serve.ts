@@ -59,6 +59,7 @@ export async function serveWorker(env: Env = process.env): Promise<RunningWorker
     },
     joinSecret: config.joinSecret,
     clients,
+    deviceClientIndices: config.deviceClientIndices,
     tokenizer,
     promptWording: config.promptWording,
     loadBaseModel,

@@ -25,6 +25,11 @@ export interface WorkerOptions {
   joinSecret: string;
   /** The population's examples, one array per client in shard order: the same in every worker of the run. */
   clients: readonly (readonly Example[])[];
+  /**
+   * Split clients that devices train themselves (with the SDK, under the same idempotency key
+   * `queue-client-<index>` and client index): this worker neither registers nor trains them. @default none
+   */
+  deviceClientIndices?: readonly number[];
   /** The run's model's tokenizer (encoding and padding). */
   tokenizer: TextTokenizer;
   /** @default 'alpaca' */
@@ -59,7 +64,7 @@ export interface WorkerClient {
 export interface RunningWorker {
   /** The run's configuration, as RegisterClient returned it. */
   readonly run: RunConfig;
-  /** The population in shard order, with the ids the aggregator gave it. */
+  /** The clients this worker trains (the population less its device clients), in shard order, with their ids. */
   readonly clients: readonly WorkerClient[];
   /** Takes no new job; finishes the jobs in progress (past `graceMs`, releases them), then frees the models. */
   close(options?: CloseOptions): Promise<void>;
@@ -95,7 +100,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const concurrency = options.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new RangeError(`concurrency must be an integer >= 1, got ${concurrency}`);
-  if (options.clients.length === 0) throw new RangeError('the population has no clients');
+  const devices = new Set(options.deviceClientIndices ?? []);
+  for (const i of devices)
+    if (!Number.isSafeInteger(i) || i < 0 || i >= options.clients.length)
+      throw new RangeError(`device client index ${i} is not a client of the split (0..${options.clients.length - 1})`);
+  const own = options.clients.map((_, i) => i).filter((i) => !devices.has(i));
+  if (own.length === 0) throw new RangeError('the population has no clients for this worker');
   const logger = options.logger ?? silentLogger('worker');
   const emit = (event: WorkerEvent) => {
     try {
@@ -136,12 +146,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     });
 
   // The first registration tells the run's settings (the encoding's maxLength); the others follow.
-  const clients: WorkerClient[] = new Array(options.clients.length);
+  const registered = new Map<number, WorkerClient>();
   const register = async (index: number, replica: ModelReplica<Batch>): Promise<RunConfig> => {
     const c = clientFor(index, replica);
     try {
       await c.register();
-      clients[index] = { index, clientId: c.clientId!, numExamples: options.clients[index].length };
+      registered.set(index, { index, clientId: c.clientId!, numExamples: options.clients[index].length });
       return c.runConfig!;
     } finally {
       c.close();
@@ -149,7 +159,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   const firstReplica = await pool.acquire();
   try {
-    run = await register(0, firstReplica);
+    run = await register(own[0], firstReplica);
     population = buildPopulation({
       clients: options.clients,
       tokenizer: options.tokenizer,
@@ -157,13 +167,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       promptWording: options.promptWording,
     });
     await inBatches(
-      options.clients.map((_, i) => i).slice(1),
+      own.slice(1),
       options.registrationConcurrency ?? 16,
       async (i) => void (await register(i, firstReplica)),
     );
   } finally {
     pool.release(firstReplica);
   }
+  const clients = own.map((i) => registered.get(i)!);
   const indexOf = new Map(clients.map((c) => [c.clientId, c.index]));
   const runConfig = run!;
   const runLogger = logger.child({ runId: runConfig.runId });

@@ -1,6 +1,7 @@
 /**
  * `fedkseed export`: the tuned model as a Hugging Face checkpoint, w = w0 - zoLr * sum_i A[i] z_i, from the base
- * model and the run's accumulated vector A: read from a simulate report, or from a running aggregator
+ * model and the run's accumulated vector A: read from a simulate report or a local-cluster run-state file, or from
+ * a running aggregator
  * (GetRunState with the operator token).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { CandidateSeeds, applyDelta } from '@fedkseed/zo';
 import { readBackendFlag, selectBackendFor } from '../backend-flag';
 import { CliError, ExitCode } from '../exit-codes';
 import { FlagReader } from '../flag-reader';
+import { RUN_STATE_SCHEMA } from '../run-state-file';
 import { REPORT_SCHEMA } from '../simulate/report';
 import { tlsFromFlags, withTlsFlags } from '../tls-flags';
 
@@ -32,7 +34,10 @@ export function registerExport(program: Command): void {
   withTlsFlags(program.command('export'))
     .description('write the tuned model as a Hugging Face checkpoint (w0 - lr * sum_i A[i] z_i)')
     .option('--out <dir>', 'directory to write (config.json, model.safetensors, tokenizer files)')
-    .option('--report <path>', 'a report of fedkseed simulate (holds the base model, run seed, K, lr and A)')
+    .option(
+      '--report <path>',
+      "fedkseed simulate's report or local-cluster's run-state.json (base model, run seed, K, lr and A)",
+    )
     .option('--aggregator <address>', 'host:port of a running aggregator to read A from')
     .option('--operator-token <token>', 'operator bearer token of that run (or env FEDKSEED_OPERATOR_TOKEN)')
     .option('--model <dir>', "base model directory (default: the report's baseModelDir; required with --aggregator)")
@@ -78,8 +83,8 @@ export function readReport(path: string, baseModelDir?: string): TunedModelSourc
     throw new CliError(`${path} is not a JSON report: ${(e as Error).message}`, ExitCode.INPUT, { cause: e });
   }
   const problems: string[] = [];
-  if (report.schema !== REPORT_SCHEMA)
-    problems.push(`schema is ${JSON.stringify(report.schema)}, expected ${REPORT_SCHEMA}`);
+  if (report.schema !== REPORT_SCHEMA && report.schema !== RUN_STATE_SCHEMA)
+    problems.push(`schema is ${JSON.stringify(report.schema)}, expected ${REPORT_SCHEMA} or ${RUN_STATE_SCHEMA}`);
   const k = report.numCandidateSeeds;
   if (!Number.isInteger(k) || (k as number) < 1) problems.push('numCandidateSeeds must be a positive integer');
   if (typeof report.zoLr !== 'number' || !(report.zoLr > 0)) problems.push('zoLr must be a number > 0');

@@ -1,9 +1,12 @@
 /**
  * `fedkseed local-cluster` (`npm run cluster:local`): the federation as separate processes on this machine, as a
  * deployment runs it: Redis (started when none answers), the aggregator, the seed-probability service for
- * FedKSeed-Pro, two workers training the queue-fed clients from BullMQ, and one device client (the `client`
- * command, i.e. the SDK). Each process logs to its own file; when the device client sees the run end, every
- * process is stopped (SIGTERM) and the Redis started here too.
+ * FedKSeed-Pro, workers training the queue-fed clients from BullMQ, and one device client (the `client`
+ * command, i.e. the SDK). The clients are `fedkseed simulate`'s: the same split of the same data, the device
+ * playing the last of them (its idempotency key and client index), so that with `--sync exact` and the same
+ * secrets (FEDKSEED_TOKEN_SECRET, FEDKSEED_JOIN_SECRET) the run ends on simulate's A, bit for bit. Each process
+ * logs to its own file; when the device client sees the run end, the final state is written to
+ * `run-state.json` and every process is stopped (SIGTERM), the Redis started here too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,11 +19,13 @@ import { ClientAuth } from '@fedkseed/aggregator';
 import { loadDolly, TINY_DOLLY_FILE } from '@fedkseed/data';
 import { obliterateBullMqQueue } from '@fedkseed/queue';
 import { AggregatorConnection } from '@fedkseed/sdk';
+import { queueClientKey } from '@fedkseed/worker';
 
 import { CliError, ExitCode } from '../exit-codes';
 import { FlagReader } from '../flag-reader';
 import { readRunConfigFlags, runConfigEnv, withRunConfigFlags } from '../run-config-flags';
-import { DEFAULT_SIMULATION } from '../simulate/simulation-settings';
+import { writeRunStateFile } from '../run-state-file';
+import { DEFAULT_SIMULATION, type SimulationSettings } from '../simulate/simulation-settings';
 
 const d = DEFAULT_SIMULATION;
 
@@ -28,19 +33,23 @@ export function registerLocalCluster(program: Command): void {
   withRunConfigFlags(program.command('local-cluster'), { ...d.run, runId: 'local-<time>' })
     .description('run the federation as separate processes: Redis, aggregator, workers and a device client')
     .option('--model <dir>', 'base model directory (default: the embedded demo model)')
-    .option('--num-clients <n>', 'queue-fed clients the workers train (the tiny Dolly split)', '9')
-    .option('--clients-per-round <n>', 'clients selected per round (of the queue-fed ones and the device)', '2')
+    .option(
+      '--num-clients <n>',
+      'clients of the split: the workers train all but the last, a device the last',
+      String(d.numClients),
+    )
+    .option('--clients-per-round <n>', 'clients selected per round', String(d.clientsPerRound))
     .option('--num-workers <n>', 'worker processes', '2')
     .option('--sync <mode>', 'catch-up or exact', d.sync)
     .option('--redis <url>', 'Redis to use; a local one is started when none answers', 'redis://127.0.0.1:6379')
-    .option('--out <dir>', 'folder for the logs (default: fedkseed-runs/local-<time>)')
+    .option('--out <dir>', 'folder for the logs and run-state.json (default: fedkseed-runs/local-<time>)')
     .action(async (opts: Record<string, unknown>, command: Command) => {
       const flags = new FlagReader(opts, command.args);
       const modelDir = flags.has('model') ? flags.existingPath('model', 'directory')! : d.modelDir;
       const run = readRunConfigFlags(flags, { ...d.run, runId: `local-${Date.now().toString(36)}` });
-      const numClients = flags.int('num-clients', 9, { min: 1 });
-      const clientsPerRound = flags.int('clients-per-round', 2, { min: 1 });
-      if (clientsPerRound > numClients + 1) flags.problem('--clients-per-round exceeds the clients (queue-fed + 1)');
+      const numClients = flags.int('num-clients', d.numClients, { min: 2 });
+      const clientsPerRound = flags.int('clients-per-round', d.clientsPerRound, { min: 1 });
+      if (clientsPerRound > numClients) flags.problem('--clients-per-round exceeds --num-clients');
       const numWorkers = flags.int('num-workers', 2, { min: 1 });
       const sync = flags.oneOf('sync', ['catch-up', 'exact'] as const, d.sync);
       const redisUrl = flags.string('redis', 'redis://127.0.0.1:6379');
@@ -50,17 +59,19 @@ export function registerLocalCluster(program: Command): void {
       flags.finish();
       const out =
         flags.string('out') ?? join('fedkseed-runs', `local-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-      await localCluster({ modelDir, run, numClients, clientsPerRound, numWorkers, sync, redisUrl, out });
+      await localCluster({
+        settings: { ...d, run, modelDir, numClients, clientsPerRound, sync },
+        numWorkers,
+        redisUrl,
+        out,
+      });
     });
 }
 
 interface LocalClusterOptions {
-  modelDir: string;
-  run: ReturnType<typeof readRunConfigFlags>;
-  numClients: number;
-  clientsPerRound: number;
+  /** The federation, as `fedkseed simulate` would run it (its split settings, run, model and sync). */
+  settings: SimulationSettings;
   numWorkers: number;
-  sync: 'catch-up' | 'exact';
   redisUrl: string;
   out: string;
 }
@@ -103,6 +114,8 @@ async function waitUntilAnswers(host: string, port: number, what: string, child?
 }
 
 async function localCluster(o: LocalClusterOptions): Promise<void> {
+  const { run, modelDir, numClients, clientsPerRound, sync } = o.settings;
+  const dataFile = o.settings.dataFile ?? TINY_DOLLY_FILE;
   const say = (line: string) => process.stdout.write(`${line}\n`);
   mkdirSync(o.out, { recursive: true });
   const children: { name: string; child: ChildProcess }[] = [];
@@ -151,14 +164,13 @@ async function localCluster(o: LocalClusterOptions): Promise<void> {
       redis.once('error', () => {});
       await waitUntilAnswers('127.0.0.1', redisPort, 'redis-server (is it installed?)', redis);
     }
-    const tokenSecret = randomBytes(24).toString('hex');
-    const joinSecret = randomBytes(16).toString('hex');
-    queueName = `fedkseed-${o.run.runId}`;
+    const tokenSecret = process.env.FEDKSEED_TOKEN_SECRET || randomBytes(24).toString('hex');
+    const joinSecret = process.env.FEDKSEED_JOIN_SECRET || randomBytes(16).toString('hex');
+    queueName = `fedkseed-${run.runId}`;
     const aggregatorPort = await freePort();
-    const runEnv = runConfigEnv(o.run);
-    const population = o.numClients + 1; // the queue-fed clients and the device
+    const runEnv = runConfigEnv(run);
     let seedProbabilityAddress: string | undefined;
-    if (o.run.seedSampling === 'importance') {
+    if (run.seedSampling === 'importance') {
       const port = await freePort();
       const sp = start('seed-probability', process.execPath, [entry('@fedkseed/seed-probability')], {
         ...runEnv,
@@ -177,33 +189,48 @@ async function localCluster(o: LocalClusterOptions): Promise<void> {
       QUEUE_NAME: queueName,
       FEDKSEED_TOKEN_SECRET: tokenSecret,
       FEDKSEED_JOIN_SECRET: joinSecret,
-      CLIENT_FRACTION: String(o.clientsPerRound / population),
-      MIN_CLIENTS_PER_ROUND: String(o.clientsPerRound),
-      MIN_REGISTERED_CLIENTS: String(population),
+      CLIENT_FRACTION: String(clientsPerRound / numClients),
+      MIN_CLIENTS_PER_ROUND: String(clientsPerRound),
+      MIN_REGISTERED_CLIENTS: String(numClients),
       ...(seedProbabilityAddress ? { SEED_PROBABILITY_ADDRESS: seedProbabilityAddress } : {}),
     });
     await waitUntilAnswers('127.0.0.1', aggregatorPort, 'the aggregator', aggregator);
     const address = `127.0.0.1:${aggregatorPort}`;
-    say(`aggregator on ${address}, run ${o.run.runId}, queue ${queueName}; logs in ${o.out}`);
+    say(`aggregator on ${address}, run ${run.runId}, queue ${queueName}; logs in ${o.out}`);
+    const deviceIndex = numClients - 1;
     for (let w = 0; w < o.numWorkers; w++) {
       start(`worker-${w}`, process.execPath, [entry('@fedkseed/worker')], {
         AGGREGATOR_ADDRESS: address,
         FEDKSEED_JOIN_SECRET: joinSecret,
         REDIS_URL: o.redisUrl,
         QUEUE_NAME: queueName,
-        MODEL_DIR: o.modelDir,
-        DATA_FILE: TINY_DOLLY_FILE,
-        NUM_CLIENTS: String(o.numClients),
-        MIN_EXAMPLES_PER_CLIENT: '5',
-        SYNC: o.sync,
+        MODEL_DIR: modelDir,
+        DATA_FILE: dataFile,
+        NUM_CLIENTS: String(numClients),
+        DIRICHLET_ALPHA: String(o.settings.dirichletAlpha),
+        HELD_OUT_CATEGORY: o.settings.heldOutCategory,
+        MIN_EXAMPLES_PER_CLIENT: String(o.settings.minPerClient),
+        DATA_SEED: String(o.settings.partitionSeed),
+        PROMPT_WORDING: o.settings.promptWording,
+        DEVICE_CLIENT_INDICES: String(deviceIndex),
+        SYNC: sync,
         FEDKSEED_WASM_THREADS: '1',
       });
     }
-    say(`${o.numWorkers} workers training ${o.numClients} queue-fed clients; one device client (the SDK)`);
-    // The device's own data: the last shard of a split one larger than the workers'.
-    const deviceData = (await loadDolly(TINY_DOLLY_FILE, { numClients: population, minPerClient: 5 })).clients[
-      o.numClients
-    ];
+    say(
+      `${o.numWorkers} workers training clients 0-${deviceIndex - 1} from the queue; ` +
+        `client ${deviceIndex} is a device (the SDK)`,
+    );
+    // The device's own data: its shard of the split the workers load.
+    const deviceData = (
+      await loadDolly(dataFile, {
+        numClients,
+        alpha: o.settings.dirichletAlpha,
+        heldOutCategory: o.settings.heldOutCategory,
+        minPerClient: o.settings.minPerClient,
+        seed: o.settings.partitionSeed,
+      })
+    ).clients[deviceIndex];
     const deviceFile = join(o.out, 'device-data.jsonl');
     writeFileSync(
       deviceFile,
@@ -222,15 +249,17 @@ async function localCluster(o: LocalClusterOptions): Promise<void> {
         '--aggregator',
         address,
         '--model',
-        o.modelDir,
+        modelDir,
         '--data',
         deviceFile,
         '--sync',
-        o.sync,
+        sync,
+        '--client-index',
+        String(deviceIndex),
         '--idempotency-key',
-        'device-0',
+        queueClientKey(deviceIndex),
         '--display-name',
-        'device-0',
+        `device-${deviceIndex}`,
       ],
       { FEDKSEED_JOIN_SECRET: joinSecret, FEDKSEED_WASM_THREADS: '1' },
     );
@@ -245,12 +274,23 @@ async function localCluster(o: LocalClusterOptions): Promise<void> {
       );
     const operator = new AggregatorConnection({ address });
     try {
-      const token = new ClientAuth({ runId: o.run.runId, tokenSecret, joinSecret }).operatorToken();
+      const token = new ClientAuth({ runId: run.runId, tokenSecret, joinSecret }).operatorToken();
       const state = await operator.getRunState({ omitAccumulated: false }, token);
       const moved = state.accumulated.filter((a) => a !== 0).length;
+      const stateFile = join(o.out, 'run-state.json');
+      writeRunStateFile(stateFile, {
+        runId: run.runId,
+        runSeed: run.runSeed.toString(),
+        numCandidateSeeds: run.numCandidateSeeds,
+        zoLr: run.zoLr,
+        baseModelDir: modelDir,
+        modelVersion: state.modelVersion,
+        accumulated: Array.from(state.accumulated),
+      });
       say(
-        `run ${o.run.runId} finished at version ${state.modelVersion}: ${moved} of ${state.accumulated.length} seeds moved`,
+        `run ${run.runId} finished at version ${state.modelVersion}: ${moved} of ${state.accumulated.length} seeds moved`,
       );
+      say(`final state (base model, run seed, K, lr, A) in ${stateFile}: fedkseed export --report ${stateFile}`);
     } finally {
       operator.close();
     }

@@ -74,8 +74,8 @@ export interface SimulationResult {
 }
 
 /** Secrets of the embedded run: fixed, so that the same run seed gives the same client ids in every run. */
-const EMBEDDED_TOKEN_SECRET = 'fedkseed-simulate-token-secret-0000000000';
-const EMBEDDED_JOIN_SECRET = 'fedkseed-simulate-join-secret';
+export const EMBEDDED_TOKEN_SECRET = 'fedkseed-simulate-token-secret-0000000000';
+export const EMBEDDED_JOIN_SECRET = 'fedkseed-simulate-join-secret';
 
 export async function runSimulation(
   settings: SimulationSettings,
