@@ -1,18 +1,15 @@
 /**
- * Test plumbing for the aggregator: apps on localhost:0 with a real store, clients over the generated
- * stubs, Redis connections that fail fast, and a unique run per test whose keys are deleted afterwards.
+ * Test plumbing for the aggregator: apps on localhost:0 with a real store, clients over the SDK's connection, Redis connections that fail fast, and a unique run per test whose keys are deleted afterwards.
  * Redis must be reachable (REDIS_URL, default redis://127.0.0.1:6379): an unreachable Redis fails the
  * suites, unless FEDKSEED_SKIP_REDIS_TESTS=1 skips them.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { credentials, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
 import {
   AggregatorServiceClient,
-  bearerMetadata,
   errorReasonToJSON,
-  joinSecretMetadata,
   readErrorDetail,
   type GetRunStateResponse,
   type GetTaskResponse,
@@ -22,6 +19,7 @@ import {
   type SubmitScalarGradientsResponse,
 } from '@fedkseed/proto';
 import { silentLogger } from '@fedkseed/process-kit';
+import { AggregatorConnection, FedKSeedCallError } from '@fedkseed/sdk';
 import { deleteRunKeys, RedisRoundStore, RunKeys, type RoundStore } from '@fedkseed/store';
 import { Redis } from 'ioredis';
 
@@ -134,22 +132,21 @@ export async function startApp(
   return { app, events, address: app.server.address };
 }
 
-type Callback<Res> = (err: ServiceError | null, res?: Res) => void;
-
-function unary<Req, Res>(
-  fn: (req: Req, metadata: Metadata, callback: Callback<Res>) => unknown,
-  req: Req,
-  metadata: Metadata,
-): Promise<Res> {
-  return new Promise((resolve, reject) => fn(req, metadata, (err, res) => (err ? reject(err) : resolve(res!))));
-}
-
-/** One party's view of an aggregator: the generated client plus its credentials. */
+/**
+ * One party's view of an aggregator, through the SDK's AggregatorConnection (the typed client devices embed)
+ * with retries off: the server under test must answer each call itself. `client` is the bare generated stub, for
+ * the calls no SDK would make (a call without credentials).
+ */
 export class AggregatorCaller {
-  readonly client: AggregatorServiceClient;
+  readonly connection: AggregatorConnection;
+  private raw?: AggregatorServiceClient;
 
-  constructor(address: string) {
-    this.client = new AggregatorServiceClient(address, credentials.createInsecure());
+  constructor(readonly address: string) {
+    this.connection = new AggregatorConnection({ address, retry: { maxAttempts: 1 } });
+  }
+
+  get client(): AggregatorServiceClient {
+    return (this.raw ??= new AggregatorServiceClient(this.address, credentials.createInsecure()));
   }
 
   register(req: Partial<RegisterClientRequest> = {}, joinSecret = JOIN_SECRET): Promise<RegisterClientResponse> {
@@ -161,23 +158,24 @@ export class AggregatorCaller {
       queueFed: false,
       ...req,
     };
-    return unary(this.client.registerClient.bind(this.client), request, joinSecretMetadata(joinSecret));
+    return this.connection.registerClient(request, joinSecret);
   }
 
   getTask(token: string, modelVersion: number): Promise<GetTaskResponse> {
-    return unary(this.client.getTask.bind(this.client), { modelVersion }, bearerMetadata(token));
+    return this.connection.getTask({ modelVersion }, token);
   }
 
   submit(token: string, req: SubmitScalarGradientsRequest): Promise<SubmitScalarGradientsResponse> {
-    return unary(this.client.submitScalarGradients.bind(this.client), req, bearerMetadata(token));
+    return this.connection.submitScalarGradients(req, token);
   }
 
   runState(token: string, omitAccumulated = false): Promise<GetRunStateResponse> {
-    return unary(this.client.getRunState.bind(this.client), { omitAccumulated }, bearerMetadata(token));
+    return this.connection.getRunState({ omitAccumulated }, token);
   }
 
   close(): void {
-    this.client.close();
+    this.connection.close();
+    this.raw?.close();
   }
 }
 
@@ -186,7 +184,7 @@ export async function failure(p: Promise<unknown>): Promise<{ code: number; reas
   try {
     await p;
   } catch (e) {
-    const err = e as ServiceError;
+    const err = (e instanceof FedKSeedCallError ? e.cause : e) as ServiceError;
     const detail = readErrorDetail(err.metadata);
     return { code: err.code, reason: detail && errorReasonToJSON(detail.reason), metadata: detail?.metadata };
   }

@@ -1,7 +1,7 @@
 /**
- * A simulated federated client over real gRPC: it registers, asks for tasks, applies catch-ups to its own
- * copy of A (standing in for its model), "trains" by drawing the task's seed indices and random float32
- * scalars (skipping some steps), and submits. Every upload is recorded so that tests can recompute the
+ * A simulated federated client over real gRPC, through the SDK's connection: it registers, asks for tasks,
+ * applies catch-ups to its own copy of A (standing in for its model), "trains" by drawing the task's seed indices
+ * (the SDK's taskSeedSource) and random float32 scalars (skipping some steps), and submits. Every upload is recorded so that tests can recompute the
  * expected A with the pure aggregateRound.
  */
 import {
@@ -10,7 +10,8 @@ import {
   type GetTaskResponse,
   type SubmitScalarGradientsRequest,
 } from '@fedkseed/proto';
-import { SeedSampler, aggregateRound, type ScalarGradient } from '@fedkseed/zo';
+import { taskSeedSource } from '@fedkseed/sdk';
+import { aggregateRound, type ScalarGradient } from '@fedkseed/zo';
 
 import { rng, waitFor, type AggregatorCaller } from './harness';
 
@@ -65,25 +66,16 @@ export class SimClient {
     this.modelVersion = task.catchUp.toVersion;
   }
 
-  /** The upload of a TRAIN task: one pair per step that is not skipped, seeds as the task says. */
+  /** The upload of a TRAIN task: one pair per step that is not skipped, seeds as the task says (the SDK's reading). */
   train(task: GetTaskResponse, random: () => number): SubmitScalarGradientsRequest {
-    const dist = task.seedDistribution!;
     const tau = task.numLocalSteps;
-    let seedOf: (t: number) => number;
-    if (dist.distribution?.$case === 'assigned') {
-      const assigned = dist.distribution.assigned.seedIndices;
-      expect(assigned).toHaveLength(tau);
-      seedOf = (t) => assigned[t];
-    } else {
-      expect(dist.distribution?.$case).toBe('uniform');
-      const sampler = new SeedSampler({ numCandidateSeeds: this.numCandidateSeeds, samplingSeed: dist.samplingSeed });
-      seedOf = () => sampler.next();
-    }
+    const seeds = taskSeedSource(task, this.numCandidateSeeds);
+    if (seeds.remaining !== undefined) expect(seeds.remaining).toBe(tau); // FedKSeed-Pro: one assigned seed per step
     const pairs: ScalarGradient[] = [];
     let skipped = 0;
     let lossSum = 0;
     for (let t = 0; t < tau; t++) {
-      const seedIndex = seedOf(t);
+      const seedIndex = seeds.next();
       if (random() < 0.15) {
         skipped++;
         continue;
