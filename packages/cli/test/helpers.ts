@@ -1,11 +1,10 @@
 /** Test plumbing for the CLI: run `main` in-process capturing its output, and tiny models on disk. */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { loadConfig, startAggregatorApp, type AggregatorApp } from '@fedkseed/aggregator';
 import { silentLogger } from '@fedkseed/process-kit';
-import { createRandomModel, type ModelConfig } from '@fedkseed/models';
 
 import { main } from '../src';
 
@@ -36,26 +35,6 @@ export async function runCli(...args: string[]): Promise<CliRun> {
   }
 }
 
-/** A tiny LLaMA for a tokenizer of `vocabSize` ids. */
-export function tinyConfig(vocabSize: number): ModelConfig {
-  return {
-    family: 'llama',
-    architecture: 'LlamaForCausalLM',
-    vocabSize,
-    hiddenSize: 16,
-    intermediateSize: 32,
-    numLayers: 1,
-    numHeads: 2,
-    numKvHeads: 2,
-    headDim: 8,
-    rmsNormEps: 1e-6,
-    ropeTheta: 10000,
-    maxPositions: 512,
-    tieWordEmbeddings: false,
-    attentionBias: false,
-  };
-}
-
 /** Temporary folders deleted after the test file. */
 export function tempDirs(): { make: (prefix: string) => string } {
   const made: string[] = [];
@@ -71,26 +50,7 @@ export function tempDirs(): { make: (prefix: string) => string } {
   };
 }
 
-/** A byte-level BPE tokenizer the model runtime's tests ship (291 ids, <s> </s> <pad>). */
-const TOKENIZER_DIR = join(__dirname, '..', '..', 'models', 'test', 'fixtures', 'llama-gqa');
-
-/** The number of token ids the test tokenizer uses (largest id + 1). */
-export function testVocabSize(): number {
-  const json = JSON.parse(readFileSync(join(TOKENIZER_DIR, 'tokenizer.json'), 'utf8')) as {
-    model: { vocab: Record<string, number> };
-    added_tokens?: { id: number }[];
-  };
-  const ids = [...Object.values(json.model.vocab), ...(json.added_tokens ?? []).map((t) => t.id)];
-  return Math.max(...ids) + 1;
-}
-
-/** Writes a random tiny model with the test tokenizer into `dir`. */
-export async function writeTinyModel(dir: string, seed = 3): Promise<void> {
-  const model = createRandomModel(tinyConfig(testVocabSize()), seed);
-  await model.save(dir);
-  model.dispose();
-  for (const file of ['tokenizer.json', 'tokenizer_config.json']) cpSync(join(TOKENIZER_DIR, file), join(dir, file));
-}
+export { writeTinyModel } from '@fedkseed/testing';
 
 /** An aggregator on loopback (in-memory store) for client tests; drained after the test file. */
 export async function startTestAggregator(env: Record<string, string>): Promise<AggregatorApp> {

@@ -6,9 +6,10 @@
  */
 import { status } from '@grpc/grpc-js';
 import { loadConfig, startAggregatorApp, type AggregatorApp } from '@fedkseed/aggregator';
-import { createRandomModel, selectBackend, type Batch, type CausalLM, type ModelConfig } from '@fedkseed/models';
+import { createRandomModel, selectBackend, type Batch, type CausalLM } from '@fedkseed/models';
 import { silentLogger } from '@fedkseed/process-kit';
 import { InMemoryRoundStore, type RoundStore } from '@fedkseed/store';
+import { tinyLlamaConfig } from '@fedkseed/testing';
 import {
   CandidateSeeds,
   SeededRandom,
@@ -21,22 +22,8 @@ import {
 import { AggregatorConnection, FedKSeedClient, ModelReplica, isFedKSeedCallError, type SyncMode } from '../src';
 import { CuttingProxy } from './cutting-proxy';
 
-const CONFIG: ModelConfig = {
-  family: 'llama',
-  architecture: 'LlamaForCausalLM',
-  vocabSize: 40,
-  hiddenSize: 16,
-  intermediateSize: 24,
-  numLayers: 1,
-  numHeads: 2,
-  numKvHeads: 2,
-  headDim: 8,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  maxPositions: 32,
-  tieWordEmbeddings: false,
-  attentionBias: false,
-};
+/** No tokenizer: the batches are made of token ids directly. */
+const CONFIG = tinyLlamaConfig({ vocabSize: 40, intermediateSize: 24, maxPositions: 32 });
 const JOIN_SECRET = 'sdk-test-join-secret-0123';
 // Small enough that the weights stay near 1: at 0.05 some seeds (the run id, hence the client ids and seeds, is
 // random) grew weights to 30-60, where the few float32 roundings of a catch-up replay exceed the 1e-5 bounds below.

@@ -2,14 +2,15 @@
  * The device example of the repository README runs as written: the README quotes examples/device.ts verbatim,
  * and that file joins a live aggregator with a base model and a data file and trains until the run is done.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { loadConfig, startAggregatorApp } from '@fedkseed/aggregator';
 import { tinyDollyExamples } from '@fedkseed/data';
-import { createRandomModel, selectBackend } from '@fedkseed/models';
+import { selectBackend } from '@fedkseed/models';
 import { silentLogger } from '@fedkseed/process-kit';
+import { writeTinyModel } from '@fedkseed/testing';
 
 import { runDevice } from '../examples/device';
 
@@ -26,29 +27,7 @@ describe('the README device example', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fedkseed-device-'));
     // A tiny random LLaMA with the byte-level tokenizer of the model runtime's test fixtures.
     const modelDir = join(dir, 'base-model');
-    const model = createRandomModel(
-      {
-        family: 'llama',
-        architecture: 'LlamaForCausalLM',
-        vocabSize: 291,
-        hiddenSize: 16,
-        intermediateSize: 32,
-        numLayers: 1,
-        numHeads: 2,
-        numKvHeads: 2,
-        headDim: 8,
-        rmsNormEps: 1e-6,
-        ropeTheta: 10000,
-        maxPositions: 512,
-        tieWordEmbeddings: false,
-        attentionBias: false,
-      },
-      5,
-    );
-    await model.save(modelDir);
-    model.dispose();
-    const fixtures = join(ROOT, 'packages', 'models', 'test', 'fixtures', 'llama-gqa');
-    for (const file of ['tokenizer.json', 'tokenizer_config.json']) cpSync(join(fixtures, file), join(modelDir, file));
+    await writeTinyModel(modelDir, { seed: 5 });
     const dataFile = join(dir, 'my-data.jsonl');
     const rows = tinyDollyExamples()
       .slice(0, 6)

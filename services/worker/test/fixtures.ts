@@ -4,13 +4,13 @@
  * aggregator on a real Redis store with a BullMQ job queue, and temporary folders removed afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 import { loadConfig, startAggregatorApp, type AggregatorApp, type LifecycleEvent } from '@fedkseed/aggregator';
 import { tinyDatasetFiles } from '@fedkseed/data';
-import { createRandomModel, selectBackend, type ModelConfig } from '@fedkseed/models';
+import { selectBackend } from '@fedkseed/models';
 import { silentLogger } from '@fedkseed/process-kit';
 import type { TrainJobProducer } from '@fedkseed/queue';
 import { AggregatorConnection } from '@fedkseed/sdk';
@@ -22,6 +22,7 @@ import {
   type RoundStore,
   type UploadInput,
 } from '@fedkseed/store';
+import { TEST_TOKENIZER_IDS, tinyLlamaConfig, writeTinyModel } from '@fedkseed/testing';
 import { aggregateRound } from '@fedkseed/zo';
 import { Redis } from 'ioredis';
 
@@ -30,27 +31,14 @@ export const SKIP_REDIS = process.env.FEDKSEED_SKIP_REDIS_TESTS === '1';
 export const JOIN_SECRET = 'worker-test-join-secret-0123';
 const TOKEN_SECRET = 'worker-test-token-secret-0123456789abcdef';
 
-/** The model runtime's test tokenizer: 288 byte-level tokens and merges, <s> 288, </s> 289, <pad> 290. */
-const TOKENIZER_DIR = path.join(__dirname, '..', '..', '..', 'packages', 'models', 'test', 'fixtures', 'llama-gqa');
-
-export const TINY_LLAMA: ModelConfig = {
-  family: 'llama',
-  architecture: 'LlamaForCausalLM',
-  vocabSize: 291,
-  hiddenSize: 16,
-  intermediateSize: 32,
-  numLayers: 1,
+/** One attention head of 16 (the other tests' tiny LLaMA has two of 8), with the tokenizer's <s> and </s>. */
+const TINY_LLAMA = tinyLlamaConfig({
   numHeads: 1,
   numKvHeads: 1,
   headDim: 16,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  maxPositions: 512,
-  tieWordEmbeddings: false,
-  attentionBias: false,
-  bosTokenId: 288,
-  eosTokenId: 289,
-};
+  bosTokenId: TEST_TOKENIZER_IDS.bos,
+  eosTokenId: TEST_TOKENIZER_IDS.eos,
+});
 
 /** The model and data files of a test file (filled in beforeAll, removed in afterAll). */
 export interface ModelAndData {
@@ -66,22 +54,13 @@ export function useModelAndData(): ModelAndData {
   beforeAll(async () => {
     await selectBackend('cpu');
     files.modelDir = await mkdtemp(path.join(tmpdir(), 'fedkseed-worker-'));
-    await writeTinyModel(files.modelDir);
+    await writeTinyModel(files.modelDir, { seed: 5, config: TINY_LLAMA });
     files.dataFile = await writeTinyDolly(files.modelDir);
   });
   afterAll(async () => {
     if (files.modelDir) await rm(files.modelDir, { recursive: true, force: true });
   });
   return files;
-}
-
-/** A tiny random LLaMA (seed 5) with its tokenizer, saved into `dir`. */
-export async function writeTinyModel(dir: string): Promise<void> {
-  const model = createRandomModel(TINY_LLAMA, 5);
-  await model.save(dir);
-  model.dispose();
-  for (const file of ['tokenizer.json', 'tokenizer_config.json'])
-    await copyFile(path.join(TOKENIZER_DIR, file), path.join(dir, file));
 }
 
 /** The tiny Dolly corpus of @fedkseed/data as a Dolly JSON Lines file in `dir`; returns its path. */
