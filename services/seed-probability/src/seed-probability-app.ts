@@ -28,8 +28,9 @@ export interface SeedProbabilityApp {
 }
 
 /**
- * The statistics' namespace in the store. Only K, the seed sampling and the importance settings matter here;
- * the run seed belongs to the aggregator's run and is a placeholder, the other fields keep their defaults.
+ * The statistics' namespace in the store. Only K, the seed sampling and the importance settings matter here; the
+ * statistics never use the run seed (the aggregator's run owns it), so 0 is written, and the other fields keep
+ * their defaults.
  */
 export function statisticsRunConfig(config: SeedProbabilityConfig): RunConfigInput {
   return {
