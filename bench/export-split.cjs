@@ -13,7 +13,11 @@
  * w0HeldOutLoss is the project's model (@fedkseed/models, loadPretrained) on the held-out set, one example at a time,
  * the mean of the per-example losses (examples with no counted label skipped): the port's round 0 must agree with it.
  *
+ * With --demo: the embedded demo's model and split (@fedkseed/demo: buildDemoSplit, encodeDemoSplit), i.e. exactly
+ * the examples `fedkseed simulate` trains and evaluates on by default; no other data option may be given then.
+ *
  *   npm run build
+ *   node bench/export-split.cjs --demo --out split.json
  *   node bench/export-split.cjs --model-dir DIR --out split.json [--num-clients 10] [--alpha 0.5] [--data-seed 42]
  *       [--held-out-category summarization] [--min-per-client 10] [--wording alpaca|fedkseed-dolly]
  *       [--max-length N] [--dolly FILE] [--no-w0-loss]
@@ -26,6 +30,7 @@ const { parseArgs } = require('node:util');
 
 const { encodeExample, loadDolly } = require('@fedkseed/data');
 const { ModelTokenizer, loadPretrained, parseModelConfig, selectBackend } = require('@fedkseed/models');
+const { DEMO_FEDERATION, DEMO_MODEL_DIR, buildDemoSplit, encodeDemoSplit } = require('@fedkseed/demo');
 
 const DEFAULT_CORPUS = path.join(__dirname, '..', 'packages', 'data', 'fixtures', 'tiny-dolly.jsonl');
 const MAX_LENGTH_CAP = 1024; // encodeExample's default, lowered to the model's max_position_embeddings when smaller
@@ -34,6 +39,7 @@ function options(argv) {
   const { values } = parseArgs({
     args: argv,
     options: {
+      demo: { type: 'boolean', default: false },
       'model-dir': { type: 'string' },
       out: { type: 'string' },
       dolly: { type: 'string', default: DEFAULT_CORPUS },
@@ -48,7 +54,23 @@ function options(argv) {
     },
   });
   const problems = [];
-  if (!values['model-dir']) problems.push('--model-dir is required');
+  if (values.demo) {
+    const others = [
+      'model-dir',
+      'held-out-category',
+      'num-clients',
+      'alpha',
+      'min-per-client',
+      'data-seed',
+      'wording',
+      'max-length',
+    ];
+    for (const flag of others)
+      if (values[flag] !== undefined) problems.push(`--${flag} cannot be combined with --demo`);
+    if (values.dolly !== DEFAULT_CORPUS) problems.push('--dolly cannot be combined with --demo');
+    values['model-dir'] = DEMO_MODEL_DIR;
+  }
+  if (!values['model-dir']) problems.push('--model-dir (or --demo) is required');
   if (!values.out) problems.push('--out is required');
   const num = (flag, check, what) => {
     if (values[flag] === undefined) return undefined;
@@ -71,6 +93,7 @@ function options(argv) {
     wording: values.wording,
     maxLength: num('max-length', positiveInt, 'a positive integer'),
     w0Loss: !values['no-w0-loss'],
+    demo: values.demo,
   };
   if (o.wording !== undefined && !['alpaca', 'fedkseed-dolly'].includes(o.wording))
     problems.push(`--wording must be alpaca or fedkseed-dolly, got ${o.wording}`);
@@ -107,16 +130,36 @@ async function main() {
   });
   if (!tokenizer)
     throw new Error(`${path.join(o.modelDir, 'tokenizer.json')}: missing; the split needs the model's tokenizer`);
-  const maxLength = o.maxLength ?? Math.min(MAX_LENGTH_CAP, config.maxPositions);
-  const encodeOptions = defined({ maxLength, wording: o.wording });
-  const dataOptions = defined(o.dataOptions);
-  const { clients, evalSet } = await loadDolly(o.corpus, dataOptions);
-  const encode = (ex) => {
-    const { inputIds, labels } = encodeExample(ex, tokenizer, encodeOptions);
-    return { input_ids: inputIds, labels };
-  };
-  const encodedClients = clients.map((examples) => examples.map(encode));
-  const encodedEval = evalSet.map(encode);
+  let encodeOptions;
+  let dataOptions;
+  let encodedClients;
+  let encodedEval;
+  const asPort = (e) => ({ input_ids: e.inputIds, labels: e.labels });
+  if (o.demo) {
+    const d = DEMO_FEDERATION;
+    encodeOptions = { maxLength: d.maxSequenceLength, wording: d.promptWording };
+    dataOptions = {
+      heldOutCategory: d.heldOutCategory,
+      numClients: d.numClients,
+      alpha: d.dirichletAlpha,
+      minPerClient: d.minPerClient,
+      seed: d.partitionSeed,
+    };
+    const encoded = encodeDemoSplit(await buildDemoSplit(), tokenizer);
+    encodedClients = encoded.clients.map((examples) => examples.map(asPort));
+    encodedEval = encoded.evalSet.map(asPort);
+  } else {
+    encodeOptions = defined({
+      maxLength: o.maxLength ?? Math.min(MAX_LENGTH_CAP, config.maxPositions),
+      wording: o.wording,
+    });
+    dataOptions = defined(o.dataOptions);
+    const { clients, evalSet } = await loadDolly(o.corpus, dataOptions);
+    const encode = (ex) => asPort(encodeExample(ex, tokenizer, encodeOptions));
+    encodedClients = clients.map((examples) => examples.map(encode));
+    encodedEval = evalSet.map(encode);
+  }
+  const maxLength = encodeOptions.maxLength;
   const fullyMasked = (examples) => examples.filter((e) => e.labels.slice(1).every((l) => l === -100)).length;
   const padTokenId = tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
   const split = {

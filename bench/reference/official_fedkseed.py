@@ -209,21 +209,25 @@ class Server:
                 opt.update(seed, g)
 
     def held_out_loss(self, eval_loader):
-        """(mean over examples of the per-example loss, token-weighted mean); NaN examples skipped as officially."""
-        total, count, token_total, tokens = 0.0, 0, 0.0, 0
-        with torch.inference_mode():
-            for input_ids, labels in eval_loader:
-                loss = self.model.loss(input_ids, labels)
-                if torch.isnan(loss):
-                    continue
-                n = int((labels[:, 1:] != IGNORE_INDEX).sum())
-                total += float(loss)
-                count += len(input_ids)
-                token_total += float(loss) * n
-                tokens += n
-        if count == 0:  # officially 0.0 / 1e-10; no number is more honest
-            return float("nan"), float("nan")
-        return total / count, token_total / tokens
+        return held_out_loss(self.model, eval_loader)
+
+
+def held_out_loss(model, eval_loader):
+    """(mean over examples of the per-example loss, token-weighted mean); NaN examples skipped as officially."""
+    total, count, token_total, tokens = 0.0, 0, 0.0, 0
+    with torch.inference_mode():
+        for input_ids, labels in eval_loader:
+            loss = model.loss(input_ids, labels)
+            if torch.isnan(loss):
+                continue
+            n = int((labels[:, 1:] != IGNORE_INDEX).sum())
+            total += float(loss)
+            count += len(input_ids)
+            token_total += float(loss) * n
+            tokens += n
+    if count == 0:  # officially 0.0 / 1e-10; no number is more honest
+        return float("nan"), float("nan")
+    return total / count, token_total / tokens
 
 
 # ------------------------------------------------------------------------------------------------ the run
