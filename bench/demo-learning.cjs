@@ -8,7 +8,11 @@
  * passes (bench/reference/first_order_finetune.py), as a yardstick.
  *
  *   npm run build && node bench/demo-learning.cjs [--seeds 1,2,3] [--jobs 2] [--out bench/out/demo-learning]
- *                                                 [--only sim,port,fo] [--fo-lrs 1e-4,3e-4,1e-3]
+ *                                                 [--only sim,port,fo] [--float32-catch-ups uniform|both|none]
+ *                                                 [--fo-lrs 1e-4,3e-4]
+ *
+ * Float32 catch-ups are run for FedKSeed only by default (--float32-catch-ups both adds FedKSeed-Pro); the
+ * first-order yardstick runs each --fo-lrs rate at the first run seed.
  *
  * Every run is a child process writing its own result file under --out; a run whose file exists is not run
  * again (delete the folder to start afresh), so an interrupted bench resumes. --jobs runs that many at once,
@@ -40,22 +44,26 @@ function options() {
       jobs: { type: 'string', default: '2' },
       out: { type: 'string', default: path.join(ROOT, 'bench', 'out', 'demo-learning') },
       only: { type: 'string', default: 'sim,port,fo' },
-      'fo-lrs': { type: 'string', default: '1e-4,3e-4,1e-3' },
+      'fo-lrs': { type: 'string', default: '1e-4,3e-4' },
+      'float32-catch-ups': { type: 'string', default: 'uniform' },
     },
   });
   const seeds = values.seeds.split(',').map((s) => s.trim());
   const jobs = Number(values.jobs);
   const only = new Set(values.only.split(','));
   const foLrs = values['fo-lrs'].split(',').map(Number);
+  const f32 = values['float32-catch-ups'];
+  const float32Samplings = { none: [], uniform: ['uniform'], both: ['uniform', 'importance'] }[f32];
   const problems = [];
   if (!seeds.every((s) => /^\d+$/.test(s)))
     problems.push(`--seeds: run seeds are non-negative integers: ${values.seeds}`);
   if (!Number.isInteger(jobs) || jobs < 1) problems.push(`--jobs must be a positive integer, got ${values.jobs}`);
   if ([...only].some((p) => !['sim', 'port', 'fo'].includes(p))) problems.push(`--only takes sim, port, fo`);
   if (!foLrs.every((x) => x > 0)) problems.push(`--fo-lrs: positive numbers, got ${values['fo-lrs']}`);
+  if (!float32Samplings) problems.push(`--float32-catch-ups takes none, uniform or both, got ${f32}`);
   if (!fs.existsSync(CLI)) problems.push(`${CLI} is missing: run npm run build first`);
   if (problems.length) throw new Error(problems.join('\n'));
-  return { seeds, jobs, out: path.resolve(values.out), only, foLrs };
+  return { seeds, jobs, out: path.resolve(values.out), only, foLrs, float32Samplings };
 }
 
 /** torch's own thread count is set by --threads; OpenBLAS starts its own pool unless told. */
@@ -68,7 +76,7 @@ const FORWARD_PASSES_PER_ROUND = D.clientsPerRound * D.numLocalSteps * 2;
 function plan(o, splitFile) {
   const runs = [];
   for (const sampling of ['uniform', 'importance'])
-    for (const catchUp of ['bf16', 'f32'])
+    for (const catchUp of o.float32Samplings.includes(sampling) ? ['bf16', 'f32'] : ['bf16'])
       for (const seed of o.seeds) {
         const dir = path.join(o.out, `sim-${sampling}-${catchUp}-s${seed}`);
         runs.push({
@@ -139,7 +147,7 @@ function plan(o, splitFile) {
         }),
       });
   for (const lr of o.foLrs)
-    for (const seed of lr === o.foLrs[0] ? o.seeds : o.seeds.slice(0, 1))
+    for (const seed of o.seeds.slice(0, 1))
       runs.push({
         group: `first-order Adam lr ${lr} (torch)`,
         kind: 'fo',

@@ -64,7 +64,7 @@ describe('fedkseed simulate', () => {
     const again = await runSimulation(tiny());
     expect(Buffer.from(again.accumulated.buffer).equals(Buffer.from(first.accumulated.buffer))).toBe(true);
     expect(again.rounds.map((r) => r.heldOutLoss)).toEqual(first.rounds.map((r) => r.heldOutLoss));
-  });
+  }, 180_000); // two whole federations: about 10 s on an idle machine, past 60 s on a loaded one
 
   it('FedKSeed-Pro runs through the seed-probability service', async () => {
     const settings = tiny();
