@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 /*
  * Round wall time of the demo federation, side by side in one run: `fedkseed simulate` (the deployed protocol in
- * one process: gRPC on loopback, the worker, the SDK; its default backend and thread count) against the torch
- * port of the official FedKSeed round (bench/reference/official_fedkseed.py) on the same model, split and
- * hyperparameters, once with torch's own thread count and once with one thread. The runs alternate (simulate,
- * port, port at one thread, and again for each repetition) so that drifting load hits all of them alike.
+ * one process: gRPC on loopback, one worker, the SDK; its default backend and thread count, clients trained one
+ * after the other) and `fedkseed local-cluster` (the same federation as processes: two workers and a device
+ * client, so a round's two clients train at once on the two cores) against the torch port of the official
+ * FedKSeed round (bench/reference/official_fedkseed.py, clients one after the other as officially) on the same
+ * model, split and hyperparameters, once with torch's own thread counts and once with one thread. The runs
+ * alternate (simulate, local-cluster, port, port at one thread, and again for each repetition) so that drifting
+ * load hits all of them alike.
  *
  *   npm run build && node bench/demo-round-time.cjs [--rounds 6] [--reps 1] [--out bench/out/demo-round-time]
  *
  * A round's time: simulate's report `seconds` (tasks, catch-ups, local training, uploads, aggregation; no
- * evaluation); the port's `seconds` (the selected clients' training, the aggregation, the rebuild from w0; no
+ * evaluation); local-cluster's aggregator log, from 'round opened' to 'round closed'; the port's `seconds` (the selected clients' training, the aggregation, the rebuild from w0; no
  * evaluation). Median over the rounds of every repetition. Target: simulate <= 0.5x the port.
  */
 'use strict';
@@ -69,6 +72,24 @@ function simulate(rep) {
   return report.rounds.slice(1).map((r) => r.seconds);
 }
 
+/** Round times of `fedkseed local-cluster` from its aggregator's log: 'round opened' to 'round closed'. */
+function localCluster(rep) {
+  const dir = path.join(out, `local-cluster-${rep}`);
+  execFileSync(process.execPath, [CLI, 'local-cluster', '--num-rounds', String(rounds), '--out', dir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const opened = new Map();
+  const seconds = [];
+  for (const line of fs.readFileSync(path.join(dir, 'aggregator.log'), 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line);
+    if (entry.msg === 'round opened') opened.set(entry.round, Date.parse(entry.time));
+    else if (entry.msg === 'round closed') seconds.push((Date.parse(entry.time) - opened.get(entry.round)) / 1000);
+  }
+  return seconds;
+}
+
 function port(threads) {
   const args = [
     path.join(REFERENCE, 'official_fedkseed.py'),
@@ -109,18 +130,19 @@ function port(threads) {
 
 const started = Date.now();
 const ticks = readCpuTicks();
-const sides = { simulate: [], port: [], port1: [] };
+const sides = { simulate: [], cluster: [], port: [], port1: [] };
 let portThreads;
 for (let rep = 1; rep <= reps; rep++) {
-  console.error(`repetition ${rep}/${reps}: simulate, port, port at 1 thread (${rounds} rounds each)`);
+  console.error(`repetition ${rep}/${reps}: simulate, local-cluster, port, port at 1 thread (${rounds} rounds each)`);
   sides.simulate.push(...simulate(rep));
+  sides.cluster.push(...localCluster(rep));
   const p = port(undefined);
   portThreads = p.threads;
   sides.port.push(...p.seconds);
   sides.port1.push(...port(1).seconds);
 }
 const load = otherLoad(ticks);
-const m = { simulate: median(sides.simulate), port: median(sides.port), port1: median(sides.port1) };
+const m = Object.fromEntries(Object.entries(sides).map(([k, v]) => [k, median(v)]));
 console.log(
   `demo round wall time: ${D.clientsPerRound} clients x tau ${D.numLocalSteps}, K ${D.numCandidateSeeds}, ` +
     `${rounds} rounds x ${reps} repetitions; ${os.cpus()[0].model} x ${os.cpus().length}; node ${process.version}`,
@@ -128,14 +150,24 @@ console.log(
 console.log(
   table([
     ['side', 'median round', 'rounds (s)'],
-    ['fedkseed simulate (wasm, default threads)', fmtS(m.simulate), sides.simulate.map((s) => s.toFixed(2)).join(' ')],
-    [`official port, torch (${portThreads} threads)`, fmtS(m.port), sides.port.map((s) => s.toFixed(2)).join(' ')],
-    ['official port, torch (1 thread)', fmtS(m.port1), sides.port1.map((s) => s.toFixed(2)).join(' ')],
+    ['fedkseed simulate (one process, wasm)', fmtS(m.simulate), sides.simulate.map((s) => s.toFixed(2)).join(' ')],
+    [
+      'fedkseed local-cluster (2 workers + 1 device, wasm 1 thread each)',
+      fmtS(m.cluster),
+      sides.cluster.map((s) => s.toFixed(2)).join(' '),
+    ],
+    [
+      `official port, torch (torch ${portThreads} thread(s), BLAS its own)`,
+      fmtS(m.port),
+      sides.port.map((s) => s.toFixed(2)).join(' '),
+    ],
+    ['official port, torch (torch and BLAS 1 thread)', fmtS(m.port1), sides.port1.map((s) => s.toFixed(2)).join(' ')],
   ]),
 );
 console.log(
-  `ratios (simulate / port; target <= 0.5x): ${fmtRatio(m.simulate / m.port)} against torch's own threads, ` +
-    `${fmtRatio(m.simulate / m.port1)} against one thread`,
+  `ratios to the port with its own threads (target <= 0.5x): simulate ${fmtRatio(m.simulate / m.port)}, ` +
+    `local-cluster ${fmtRatio(m.cluster / m.port)}; to the port at one thread: simulate ` +
+    `${fmtRatio(m.simulate / m.port1)}, local-cluster ${fmtRatio(m.cluster / m.port1)}`,
 );
 console.log(
   `other CPU load during the bench: ${load === null ? 'n/a' : load.toFixed(2)} cores of ${os.cpus().length}; ` +

@@ -178,12 +178,13 @@ export class AggregatorService {
         retryAfterMs: Math.max(1, Math.round(retryAfterMs)),
       });
     if (!info || info.status !== 'collecting' || now > info.deadlineMs) return wait(this.rounds.taskRetryAfterMs);
-    // Not selected: nothing changes for this client before the round ends.
+    // Not selected: nothing changes for this client before the round ends (at its deadline at the latest, often
+    // sooner: at quorum).
     const [selected, uploaded] = await Promise.all([
       this.store.isParticipant(info.round, clientId),
       this.store.hasUpload(info.round, clientId),
     ]);
-    if (!selected) return wait(Math.min(info.deadlineMs - now + 1, 60_000));
+    if (!selected) return wait(Math.min(info.deadlineMs - now + 1, this.rounds.idleRetryAfterMs));
     if (uploaded) return wait(this.rounds.taskRetryAfterMs);
     const seeds = await this.roundSeeds.get(info.round);
     return GetTaskResponse.fromPartial({

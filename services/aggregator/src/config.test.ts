@@ -48,6 +48,7 @@ describe('loadConfig', () => {
         closeLeaseMs: 30_000,
         pollIntervalMs: 1000,
         taskRetryAfterMs: 1000,
+        idleRetryAfterMs: 60_000,
       },
     });
     expect(loadConfig(REQUIRED).replicaId).toMatch(/^[A-Za-z0-9._-]+-\d+-[0-9a-f]{6}$/);

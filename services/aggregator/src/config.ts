@@ -33,6 +33,11 @@ export interface RoundSettings {
   pollIntervalMs: number;
   /** WAIT answers' retry_after_ms when nothing better is known (ms). */
   taskRetryAfterMs: number;
+  /**
+   * Longest retry_after_ms told to a client the open round did not select (ms): it hears of the next round no
+   * sooner, so a round that selects it waits up to this long; more clients polling less often wants it longer.
+   */
+  idleRetryAfterMs: number;
 }
 
 export interface SeedProbabilitySettings {
@@ -108,6 +113,7 @@ export function loadConfig(env: Env): AggregatorConfig {
     closeLeaseMs: e.int('CLOSE_LEASE_MS', { default: 30_000, min: 1 }),
     pollIntervalMs: e.int('ROUND_POLL_MS', { default: 1000, min: 1 }),
     taskRetryAfterMs: e.int('TASK_RETRY_AFTER_MS', { default: 1000, min: 1, max: 0xffffffff }),
+    idleRetryAfterMs: e.int('IDLE_RETRY_AFTER_MS', { default: 60_000, min: 1, max: 0xffffffff }),
   };
   if (rounds.minClientsPerRound > maxClients)
     e.problem(`MIN_CLIENTS_PER_ROUND (${rounds.minClientsPerRound}) exceeds MAX_CLIENTS (${maxClients})`);

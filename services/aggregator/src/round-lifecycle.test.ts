@@ -53,6 +53,7 @@ const rounds: RoundSettings = {
   closeLeaseMs: 5_000,
   pollIntervalMs: 60_000,
   taskRetryAfterMs: 1000,
+  idleRetryAfterMs: 60_000,
 };
 
 function setUp(runOverrides: Partial<RunConfig> = {}) {

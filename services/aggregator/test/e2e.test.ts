@@ -145,6 +145,25 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
     expect((await caller.submit(a.token, upload)).duplicate).toBe(true);
   });
 
+  it('tells a client the open round did not select to come back within IDLE_RETRY_AFTER_MS', async () => {
+    const env = testEnv({
+      NUM_ROUNDS: '1',
+      MIN_CLIENTS_PER_ROUND: '1',
+      MIN_REGISTERED_CLIENTS: '3',
+      CLIENT_FRACTION: '0.3',
+      IDLE_RETRY_AFTER_MS: '750',
+    });
+    const { caller } = await start(env);
+    const clients = [await SimClient.join(caller, 1), await SimClient.join(caller, 2), await SimClient.join(caller, 3)];
+    const tasks = await waitFor(async () => {
+      const all = await Promise.all(clients.map((c) => caller.getTask(c.token, 0)));
+      return all.some((t) => t.status === TaskStatus.TASK_STATUS_TRAIN) && all;
+    }, 'round 1 to open');
+    const idle = tasks.filter((t) => t.status !== TaskStatus.TASK_STATUS_TRAIN);
+    expect(idle).toHaveLength(2);
+    for (const t of idle) expect(t).toMatchObject({ status: TaskStatus.TASK_STATUS_WAIT, round: 1, retryAfterMs: 750 });
+  });
+
   it("hands out the first client's fingerprint of a model version with the tasks at that version", async () => {
     const env = testEnv({ NUM_ROUNDS: '1', MIN_CLIENTS_PER_ROUND: '2', CLIENT_FRACTION: '1' });
     const { caller, app } = await start(env);

@@ -192,6 +192,10 @@ async function localCluster(o: LocalClusterOptions): Promise<void> {
       CLIENT_FRACTION: String(clientsPerRound / numClients),
       MIN_CLIENTS_PER_ROUND: String(clientsPerRound),
       MIN_REGISTERED_CLIENTS: String(numClients),
+      // Ten clients on one machine: an idle device polls every half second, so a round that selects it starts
+      // at once (the service's defaults suit many devices polling less often).
+      TASK_RETRY_AFTER_MS: '200',
+      IDLE_RETRY_AFTER_MS: '500',
       ...(seedProbabilityAddress ? { SEED_PROBABILITY_ADDRESS: seedProbabilityAddress } : {}),
     });
     await waitUntilAnswers('127.0.0.1', aggregatorPort, 'the aggregator', aggregator);
