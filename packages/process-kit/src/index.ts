@@ -2,7 +2,8 @@
  * @fedkseed/process-kit: what every fedkseed process shares, gRPC or not (the services, the worker, the
  * `fedkseed` command): a JSON logger with fixed keys, `EnvReader`/`ConfigError` for a `loadConfig(env)` that
  * reports every problem at once, the run configuration read from the environment (`readRunConfigEnv`), the
- * config step of a composition root, and graceful shutdown on signals.
+ * config step of a composition root, graceful shutdown on signals, and a process's own Prometheus registry with
+ * its HTTP server (/metrics, /healthz, /readyz).
  * The gRPC pieces (server, health, error mapping) are in `@fedkseed/service-kit`.
  *
  * @example
@@ -32,4 +33,11 @@ export {
 } from './config';
 export { loadConfigOrExit } from './load-config';
 export { readRunConfigEnv, runConfigEnvVar } from './run-config-env';
+export {
+  METRIC_PREFIX,
+  createProcessRegistry,
+  startMetricsServer,
+  type MetricsServerOptions,
+  type RunningMetricsServer,
+} from './metrics-server';
 export { onShutdownSignals, type ShutdownSignalOptions } from './shutdown';

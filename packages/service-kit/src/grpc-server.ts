@@ -18,6 +18,9 @@ import {
 
 import type { Logger, TlsFiles } from '@fedkseed/process-kit';
 
+import type { Registry } from 'prom-client';
+
+import { grpcServerMetricsInterceptor } from './grpc-metrics';
 import { HealthService, HealthServiceDefinition, ServingStatus } from './health-service';
 
 export interface GrpcServiceRegistration {
@@ -38,6 +41,8 @@ export interface StartGrpcServerOptions {
   logger: Logger;
   /** Extra grpc-js server options (message size limits, keepalive). */
   serverOptions?: ServerOptions;
+  /** The process's registry: per-RPC metrics (grpc-metrics.ts) are recorded into it when given. */
+  metrics?: Registry;
 }
 
 export interface DrainOptions {
@@ -95,7 +100,11 @@ export class RunningGrpcServer {
 
 /** Binds, registers the services and health, and starts serving. */
 export async function startGrpcServer(options: StartGrpcServerOptions): Promise<RunningGrpcServer> {
-  const server = new Server(options.serverOptions);
+  const interceptors = [
+    ...(options.serverOptions?.interceptors ?? []),
+    ...(options.metrics ? [grpcServerMetricsInterceptor(options.metrics)] : []),
+  ];
+  const server = new Server({ ...options.serverOptions, interceptors });
   const health = new HealthService(options.services.map((s) => s.name));
   for (const s of options.services) server.addService(s.definition, s.implementation);
   server.addService(HealthServiceDefinition, health.implementation);

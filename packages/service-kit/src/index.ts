@@ -28,7 +28,7 @@
  * onShutdownSignals(() => server.drain({ graceMs: 10_000 }), { logger });
  * ```
  */
-export { readServiceBaseConfig, type ServiceBaseConfig } from './service-config';
+export { DEFAULT_METRICS_PORT, readServiceBaseConfig, type ServiceBaseConfig } from './service-config';
 export {
   ApiError,
   isApiError,
@@ -64,3 +64,5 @@ export {
   type GrpcServiceRegistration,
   type StartGrpcServerOptions,
 } from './grpc-server';
+export { grpcServerMetricsInterceptor } from './grpc-metrics';
+export { runService, type RunnableService } from './run-service';

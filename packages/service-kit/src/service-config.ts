@@ -15,9 +15,14 @@ export interface ServiceBaseConfig {
   drainGraceMs: number;
   /** Redis URL, or undefined for the embedded in-memory store (one process, state lost on exit). */
   redisUrl?: string;
+  /** Port of /metrics, /healthz and /readyz (HTTP, `http-metrics`); 0 picks a free one. */
+  metricsPort: number;
 }
 
-/** HOST, PORT, TLS_*_FILE, LOG_LEVEL, DRAIN_GRACE_MS and REDIS_URL; problems go to `e`. */
+/** Where every fedkseed process serves /metrics unless METRICS_PORT says otherwise. */
+export const DEFAULT_METRICS_PORT = 9464;
+
+/** HOST, PORT, TLS_*_FILE, LOG_LEVEL, DRAIN_GRACE_MS, REDIS_URL and METRICS_PORT; problems go to `e`. */
 export function readServiceBaseConfig(e: EnvReader, defaultPort: number): ServiceBaseConfig {
   const tls = readTlsFiles(e);
   const base: ServiceBaseConfig = {
@@ -25,6 +30,7 @@ export function readServiceBaseConfig(e: EnvReader, defaultPort: number): Servic
     port: e.port('PORT', { default: defaultPort }),
     logLevel: e.logLevel(),
     drainGraceMs: e.int('DRAIN_GRACE_MS', { default: 10_000, min: 0 }),
+    metricsPort: e.port('METRICS_PORT', { default: DEFAULT_METRICS_PORT }),
   };
   const redisUrl = e.string('REDIS_URL', { pattern: /^rediss?:\/\// });
   if (tls) base.tls = tls;

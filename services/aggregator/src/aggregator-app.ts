@@ -9,10 +9,12 @@ import { BullMqJobProducer, type TrainJobProducer } from '@fedkseed/queue';
 import { channelCredentials, startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
 import { createSeedStrategy } from '@fedkseed/zo';
+import type { Registry } from 'prom-client';
 
 import { AggregatorService } from './aggregator-service';
 import { ClientAuth } from './auth';
 import type { AggregatorConfig } from './config';
+import { AggregatorMetrics } from './aggregator-metrics';
 import { RoundLifecycle, type LifecycleEvent, type Timers } from './round-lifecycle';
 import { LocalSeedDistribution, RemoteSeedDistribution, type SeedDistributionProvider } from './seed-distribution';
 
@@ -39,6 +41,8 @@ export interface AggregatorApp {
   readonly auth: ClientAuth;
   readonly lifecycle: RoundLifecycle;
   readonly server: RunningGrpcServer;
+  /** The app's own series (rounds, uploads, catch-ups, per-RPC); the process adds Node.js's defaults. */
+  readonly metrics: Registry;
   /** What SIGTERM does: NOT_SERVING, stop taking calls, finish in-flight ones (or cut them after the grace),
    *  stop the lifecycle, close what the app opened. Idempotent. */
   drain(): Promise<DrainOutcome>;
@@ -93,6 +97,7 @@ export async function startAggregatorApp(
     tokenSecret: config.tokenSecret,
     joinSecret: config.joinSecret,
   });
+  const metrics = new AggregatorMetrics(overrides.clock);
   const lifecycle = new RoundLifecycle({
     store,
     run: config.run,
@@ -103,7 +108,10 @@ export async function startAggregatorApp(
     seeds,
     clock: overrides.clock,
     timers: overrides.timers,
-    onEvent: overrides.onEvent,
+    onEvent: (event) => {
+      metrics.onLifecycleEvent(event);
+      overrides.onEvent?.(event);
+    },
     jobs,
   });
   const service = new AggregatorService({
@@ -116,6 +124,7 @@ export async function startAggregatorApp(
     maxClients: config.maxClients,
     logger,
     clock: overrides.clock,
+    metrics,
   });
 
   let server: RunningGrpcServer;
@@ -126,6 +135,7 @@ export async function startAggregatorApp(
       port: config.port,
       tls: config.tls,
       logger,
+      metrics: metrics.registry,
       services: [
         {
           name: SERVICE_NAMES.aggregator,
@@ -153,6 +163,7 @@ export async function startAggregatorApp(
     auth,
     lifecycle,
     server,
+    metrics: metrics.registry,
     drain: () => (drained ??= drain()),
   };
 }

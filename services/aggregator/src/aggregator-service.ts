@@ -10,6 +10,7 @@ import {
   RoundStatus,
   RunStatus,
   TaskStatus,
+  type AccumulatedDelta,
   type AggregatorServiceServer,
   type GetRunStateRequest,
   type GetRunStateResponse,
@@ -35,6 +36,7 @@ import type { RunConfig, SeedStrategy } from '@fedkseed/zo';
 import type { Metadata } from '@grpc/grpc-js';
 
 import type { ClientAuth } from './auth';
+import type { AggregatorMetrics } from './aggregator-metrics';
 import { catchUpDelta } from './catch-up';
 import type { RoundSettings } from './config';
 import { ModelFingerprints } from './model-fingerprints';
@@ -58,6 +60,8 @@ export interface AggregatorServiceOptions {
   logger: Logger;
   /** Unix epoch ms. @default Date.now */
   clock?: () => number;
+  /** Where uploads and catch-ups are counted. */
+  metrics?: AggregatorMetrics;
 }
 
 /** retry_after_ms of a RESOURCE_EXHAUSTED registration: the limit does not free up soon. */
@@ -165,7 +169,7 @@ export class AggregatorService {
         status: TaskStatus.TASK_STATUS_DONE,
         round: this.run.numRounds,
         modelVersion: version,
-        catchUp: catchUpDelta(since, this.run),
+        catchUp: this.catchUp(since),
         fingerprint: await this.fingerprints.forVersion(version),
       });
     }
@@ -197,7 +201,7 @@ export class AggregatorService {
       zoEps: this.run.zoEps,
       zoLr: this.run.zoLr,
       seedDistribution: taskSeedsToMessage(this.strategy.taskSeeds(seeds, clientId)),
-      catchUp: catchUpDelta(since, this.run),
+      catchUp: this.catchUp(since),
       fingerprint: await this.fingerprints.forVersion(version),
     });
   }
@@ -247,7 +251,15 @@ export class AggregatorService {
       });
       this.options.lifecycle.onUploadAccepted(result);
     }
+    this.options.metrics?.onUpload(request, result.status === 'duplicate');
     return { duplicate: result.status === 'duplicate', acceptedPairCount: request.scalarGradients.length };
+  }
+
+  /** The catch-up of a task, counted. */
+  private catchUp(since: DeltasSince): AccumulatedDelta {
+    const delta = catchUpDelta(since, this.run);
+    this.options.metrics?.onCatchUp(delta);
+    return delta;
   }
 
   /** FedKSeed-Pro's seeds of an opened round; refuses as the API ranks it if the round is not in the store. */

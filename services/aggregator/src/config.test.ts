@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       port: 50051,
       logLevel: 'info',
       drainGraceMs: 10_000,
+      metricsPort: 9464,
       tokenSecret: REQUIRED.FEDKSEED_TOKEN_SECRET,
       joinSecret: REQUIRED.FEDKSEED_JOIN_SECRET,
       maxClients: 100_000,

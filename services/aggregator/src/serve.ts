@@ -4,7 +4,8 @@
  *
  *   --print-operator-token  print the run's operator bearer token (GetRunState) and exit
  */
-import { Logger, loadConfigOrExit, onShutdownSignals, type Env } from '@fedkseed/process-kit';
+import { Logger, loadConfigOrExit, type Env } from '@fedkseed/process-kit';
+import { runService } from '@fedkseed/service-kit';
 
 import { startAggregatorApp } from './aggregator-app';
 import { ClientAuth } from './auth';
@@ -21,5 +22,5 @@ export async function serveAggregator(env: Env = process.env, args: readonly str
   }
   const logger = new Logger({ service: 'aggregator', runId: config.run.runId, level: config.logLevel });
   const app = await startAggregatorApp(config, { logger });
-  onShutdownSignals(() => app.drain(), { logger });
+  await runService(app, config, logger);
 }

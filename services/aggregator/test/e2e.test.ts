@@ -8,7 +8,19 @@ import { InMemoryRoundStore, type RoundStore } from '@fedkseed/store';
 import { RoundStatus, RunStatus, SeedSampling, TaskStatus, type SubmitScalarGradientsRequest } from '@fedkseed/proto';
 import { status } from '@grpc/grpc-js';
 
-import { AggregatorCaller, SKIP_REDIS, bits, failure, rng, startApp, testEnv, waitFor, useAppFixture } from './harness';
+import {
+  AggregatorCaller,
+  SKIP_REDIS,
+  bits,
+  expectPromtoolClean,
+  failure,
+  rng,
+  sample,
+  startApp,
+  testEnv,
+  waitFor,
+  useAppFixture,
+} from './harness';
 import { SimClient, expectedAccumulated, runToCompletion, type RecordedUpload } from './sim-client';
 
 const K = 64;
@@ -88,6 +100,27 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
       // The operator token reads the state too.
       const asOperator = await caller.runState(app.auth.operatorToken(), true);
       expect(asOperator).toMatchObject({ modelVersion: 4, accumulated: [] });
+
+      // The metrics count the same rounds, uploads, pairs and catch-ups, and pass Prometheus's linter.
+      const exposition = await app.metrics.metrics();
+      const value = (series: string) => sample(exposition, series);
+      expect(value('fedkseed_rounds_closed_total{trigger="quorum"}')).toBe(4);
+      expect(value('fedkseed_round_duration_seconds_count')).toBe(4);
+      expect(value('fedkseed_round_clients_selected')).toBe(3);
+      expect(value('fedkseed_uploads_total{outcome="accepted"}')).toBe(uploads.length);
+      expect(value('fedkseed_zo_steps_total')).toBe(8 * uploads.length);
+      expect(value('fedkseed_scalar_gradient_abs_count')).toBe(uploads.reduce((n, u) => n + u.pairs.length, 0));
+      const sent = (encoding: string) => clients.reduce((n, c) => n + (c.catchUpEncodings[encoding] ?? 0), 0);
+      for (const [label, encoding] of [
+        ['sparse', 'sparse'],
+        ['dense', 'dense'],
+        ['dense_bf16', 'denseBf16'],
+      ])
+        expect(value(`fedkseed_catch_ups_total{encoding="${label}"}`) ?? 0).toBe(sent(encoding));
+      const labels =
+        'grpc_service="fedkseed.v1.AggregatorService",grpc_method="SubmitScalarGradients",grpc_type="unary"';
+      expect(value(`fedkseed_grpc_server_handled_total{${labels},grpc_code="OK"}`)).toBe(uploads.length);
+      await expectPromtoolClean(app.metrics);
     },
   );
 
@@ -120,6 +153,15 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
       code: status.ALREADY_EXISTS,
       reason: 'ERROR_REASON_DUPLICATE_SUBMISSION',
     });
+    const errors = 'grpc_service="fedkseed.v1.AggregatorService",grpc_method="SubmitScalarGradients",grpc_type="unary"';
+    const exposition = await app.metrics.metrics();
+    expect(
+      sample(
+        exposition,
+        `fedkseed_grpc_server_errors_total{${errors},grpc_code="ALREADY_EXISTS",reason="ERROR_REASON_DUPLICATE_SUBMISSION"}`,
+      ),
+    ).toBe(1);
+    expect(sample(exposition, 'fedkseed_uploads_total{outcome="duplicate"}')).toBe(1);
     expect(await app.store.dump()).toBe(before);
     // After uploading, the client waits.
     expect((await caller.getTask(a.token, 0)).status).toBe(TaskStatus.TASK_STATUS_WAIT);

@@ -8,6 +8,7 @@ import { Logger } from '@fedkseed/process-kit';
 import { startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
 import { createSeedStrategy, resolveRunConfig, type RunConfigInput } from '@fedkseed/zo';
+import { Registry } from 'prom-client';
 
 import type { SeedProbabilityConfig } from './config';
 import { SeedProbabilityService } from './seed-probability-service';
@@ -23,6 +24,8 @@ export interface SeedProbabilityApp {
   readonly store: RoundStore;
   readonly service: SeedProbabilityService;
   readonly server: RunningGrpcServer;
+  /** The app's own series (per-RPC); the process adds Node.js's defaults. */
+  readonly metrics: Registry;
   /** What SIGTERM does: NOT_SERVING, finish in-flight calls (or cut them after the grace), close the store. */
   drain(): Promise<DrainOutcome>;
 }
@@ -55,6 +58,7 @@ export async function startSeedProbabilityApp(
     (config.redisUrl
       ? new RedisRoundStore({ redis: config.redisUrl, runId: config.storeRunId })
       : new InMemoryRoundStore());
+  const metrics = new Registry();
   let server: RunningGrpcServer;
   let service: SeedProbabilityService;
   try {
@@ -72,6 +76,7 @@ export async function startSeedProbabilityApp(
       port: config.port,
       tls: config.tls,
       logger,
+      metrics,
       services: [
         {
           name: SERVICE_NAMES.seedProbability,
@@ -90,5 +95,5 @@ export async function startSeedProbabilityApp(
     if (ownsStore) await store.close();
     return outcome;
   };
-  return { config, store, service, server, drain: () => (drained ??= drain()) };
+  return { config, store, service, server, metrics, drain: () => (drained ??= drain()) };
 }

@@ -169,22 +169,28 @@ async function localCluster(o: LocalClusterOptions): Promise<void> {
     queueName = `fedkseed-${run.runId}`;
     const aggregatorPort = await freePort();
     const runEnv = runConfigEnv(run);
+    const metrics: string[] = [];
     let seedProbabilityAddress: string | undefined;
     if (run.seedSampling === 'importance') {
       const port = await freePort();
+      const metricsPort = await freePort();
       const sp = start('seed-probability', process.execPath, [entry('@fedkseed/seed-probability')], {
         ...runEnv,
         HOST: '127.0.0.1',
         PORT: String(port),
+        METRICS_PORT: String(metricsPort),
         REDIS_URL: o.redisUrl,
       });
+      metrics.push(`seed-probability http://127.0.0.1:${metricsPort}/metrics`);
       await waitUntilAnswers('127.0.0.1', port, 'the seed-probability service', sp);
       seedProbabilityAddress = `127.0.0.1:${port}`;
     }
+    const aggregatorMetricsPort = await freePort();
     const aggregator = start('aggregator', process.execPath, [entry('@fedkseed/aggregator')], {
       ...runEnv,
       HOST: '127.0.0.1',
       PORT: String(aggregatorPort),
+      METRICS_PORT: String(aggregatorMetricsPort),
       REDIS_URL: o.redisUrl,
       QUEUE_NAME: queueName,
       FEDKSEED_TOKEN_SECRET: tokenSecret,
@@ -200,7 +206,9 @@ async function localCluster(o: LocalClusterOptions): Promise<void> {
     });
     await waitUntilAnswers('127.0.0.1', aggregatorPort, 'the aggregator', aggregator);
     const address = `127.0.0.1:${aggregatorPort}`;
+    metrics.unshift(`aggregator http://127.0.0.1:${aggregatorMetricsPort}/metrics`);
     say(`aggregator on ${address}, run ${run.runId}, queue ${queueName}; logs in ${o.out}`);
+    say(`metrics: ${metrics.join(', ')}`);
     const deviceIndex = numClients - 1;
     for (let w = 0; w < o.numWorkers; w++) {
       start(`worker-${w}`, process.execPath, [entry('@fedkseed/worker')], {
