@@ -32,3 +32,4 @@ export { InProcessJobQueue, type InProcessJobQueueOptions } from './in-process-j
 export { obliterateBullMqQueue, type BullMqQueueOptions } from './bullmq-options';
 export { BullMqJobProducer, TRAIN_JOB_NAME, type BullMqJobProducerOptions } from './bullmq-job-producer';
 export { BullMqJobConsumer, type BullMqJobConsumerOptions } from './bullmq-job-consumer';
+export { BullMqQueueDepth, QUEUE_STATES, type QueueState } from './bullmq-queue-depth';

@@ -15,12 +15,12 @@ import {
   expectPromtoolClean,
   failure,
   rng,
-  sample,
   startApp,
   testEnv,
   waitFor,
   useAppFixture,
 } from './harness';
+import { metricSample as sample } from '@fedkseed/testing';
 import { SimClient, expectedAccumulated, runToCompletion, type RecordedUpload } from './sim-client';
 
 const K = 64;

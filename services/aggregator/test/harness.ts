@@ -3,7 +3,6 @@
  * Redis must be reachable (REDIS_URL, default redis://127.0.0.1:6379): an unreachable Redis fails the
  * suites, unless FEDKSEED_SKIP_REDIS_TESTS=1 skips them.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -19,11 +18,12 @@ import {
   type SubmitScalarGradientsRequest,
   type SubmitScalarGradientsResponse,
 } from '@fedkseed/proto';
-import { createProcessRegistry, silentLogger } from '@fedkseed/process-kit';
+import { silentLogger } from '@fedkseed/process-kit';
 import { AggregatorConnection, FedKSeedCallError } from '@fedkseed/sdk';
 import { deleteRunKeys, RedisRoundStore, RunKeys, type RoundStore } from '@fedkseed/store';
+import { processExposition, promtoolProblems } from '@fedkseed/testing';
 import { Redis } from 'ioredis';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 
 import { startAggregatorApp, type AggregatorApp, type AggregatorAppOverrides } from '../src/aggregator-app';
 import { loadConfig } from '../src/config';
@@ -243,21 +243,7 @@ export function useAppFixture(
   return { redis, started, callers };
 }
 
-/** The value of one series line `name{labels} value` of a Prometheus exposition (undefined when absent). */
-export function sample(exposition: string, series: string): number | undefined {
-  const line = exposition.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
-
-/**
- * `promtool check metrics` (Prometheus's linter) finds nothing in what the process would serve: Node.js's
- * default metrics with the app's own. FEDKSEED_SKIP_PROMTOOL_TESTS=1 skips the check.
- */
+/** `promtool check metrics` finds nothing in what the process would serve with the app's registry. */
 export async function expectPromtoolClean(appRegistry: Registry): Promise<void> {
-  if (process.env.FEDKSEED_SKIP_PROMTOOL_TESTS === '1') return;
-  const exposition = await Registry.merge([createProcessRegistry(), appRegistry]).metrics();
-  const lint = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8' });
-  if (lint.error) throw new Error(`promtool: ${lint.error.message} (apt install prometheus)`);
-  expect(lint.stdout + lint.stderr).toBe('');
-  expect(lint.status).toBe(0);
+  expect(promtoolProblems(await processExposition(appRegistry))).toBe('');
 }

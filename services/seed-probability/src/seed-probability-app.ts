@@ -8,9 +8,10 @@ import { Logger } from '@fedkseed/process-kit';
 import { startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
 import { createSeedStrategy, resolveRunConfig, type RunConfigInput } from '@fedkseed/zo';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 
 import type { SeedProbabilityConfig } from './config';
+import { SeedDistributionMetrics } from './seed-distribution-metrics';
 import { SeedProbabilityService } from './seed-probability-service';
 
 export interface SeedProbabilityAppOverrides {
@@ -24,7 +25,7 @@ export interface SeedProbabilityApp {
   readonly store: RoundStore;
   readonly service: SeedProbabilityService;
   readonly server: RunningGrpcServer;
-  /** The app's own series (per-RPC); the process adds Node.js's defaults. */
+  /** The app's own series (per-RPC, the distribution served); the process adds Node.js's defaults. */
   readonly metrics: Registry;
   /** What SIGTERM does: NOT_SERVING, finish in-flight calls (or cut them after the grace), close the store. */
   drain(): Promise<DrainOutcome>;
@@ -58,7 +59,8 @@ export async function startSeedProbabilityApp(
     (config.redisUrl
       ? new RedisRoundStore({ redis: config.redisUrl, runId: config.storeRunId })
       : new InMemoryRoundStore());
-  const metrics = new Registry();
+  const distributionMetrics = new SeedDistributionMetrics();
+  const metrics = distributionMetrics.registry;
   let server: RunningGrpcServer;
   let service: SeedProbabilityService;
   try {
@@ -70,7 +72,7 @@ export async function startSeedProbabilityApp(
       logger.warn(
         'seed sampling is uniform: every distribution served is uniform (FedKSeed-Pro: SEED_SAMPLING=importance)',
       );
-    service = new SeedProbabilityService({ ...config, strategy, store, logger });
+    service = new SeedProbabilityService({ ...config, strategy, store, logger, metrics: distributionMetrics });
     server = await startGrpcServer({
       host: config.host,
       port: config.port,

@@ -27,6 +27,8 @@ import { ApiError, unaryHandler } from '@fedkseed/service-kit';
 import type { RoundStore } from '@fedkseed/store';
 import type { SeedStrategy } from '@fedkseed/zo';
 
+import type { SeedDistributionMetrics } from './seed-distribution-metrics';
+
 export interface SeedProbabilityServiceOptions {
   /** A store whose run (the service's own namespace) is initialized. */
   store: RoundStore;
@@ -38,6 +40,8 @@ export interface SeedProbabilityServiceOptions {
   /** Rounds whose answers are kept. @default 64 */
   distributionCacheRounds?: number;
   logger: Logger;
+  /** Where the distributions computed are measured. */
+  metrics?: SeedDistributionMetrics;
 }
 
 export class SeedProbabilityService {
@@ -131,6 +135,7 @@ export class SeedProbabilityService {
       distribution: { $case: 'uniform', uniform: {} },
     };
     const probabilities = this.options.strategy.roundDistribution(stats);
+    this.options.metrics?.onDistribution(probabilities, this.numCandidateSeeds, stats.roundsRecorded);
     if (!probabilities) return uniform;
     return {
       round,

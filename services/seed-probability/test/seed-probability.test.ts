@@ -23,6 +23,7 @@ import { Redis } from 'ioredis';
 
 import { loadConfig } from '../src/config';
 import { startSeedProbabilityApp, type SeedProbabilityApp } from '../src/seed-probability-app';
+import { metricSample, processExposition, promtoolProblems } from '@fedkseed/testing';
 import { SeededRandom } from '@fedkseed/zo';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -147,13 +148,16 @@ describe.each(kinds)('seed-probability service (%s store)', (kind) => {
   }
 
   it('serves uniform first, then p = softmax(minmax(psi)) fixed per round; reports count once per round', async () => {
-    const { caller, store } = await start();
+    const { app, caller, store } = await start();
     const K = 4096;
     expect(await caller.distribution(1, K)).toEqual({
       round: 1,
       roundsIncluded: 0,
       distribution: { $case: 'uniform', uniform: {} },
     });
+    let exposition = await app.metrics.metrics();
+    expect(metricSample(exposition, 'fedkseed_seed_distribution_entropy_nats')).toBeCloseTo(Math.log(K), 12);
+    expect(metricSample(exposition, 'fedkseed_seed_distribution_max_probability')).toBeCloseTo(1 / K, 15);
     const random = rng(5);
     const round1 = randomPairs(random, 2000, K);
     expect(await caller.report({ round: 1, numCandidateSeeds: K, scalarGradients: round1 })).toEqual({
@@ -175,6 +179,16 @@ describe.each(kinds)('seed-probability service (%s store)', (kind) => {
     const p2 = second.distribution?.$case === 'importance' ? second.distribution.importance.probabilities : [];
     expect(Float64Array.from(p2)).toEqual(expected.probabilities());
     expect(p2.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12);
+    // The metrics describe the distribution just served: below ln K, its largest probability above 1/K.
+    exposition = await app.metrics.metrics();
+    expect(metricSample(exposition, 'fedkseed_seed_distribution_entropy_nats')).toBeCloseTo(
+      -p2.reduce((s, p) => s + (p > 0 ? p * Math.log(p) : 0), 0),
+      9,
+    );
+    expect(metricSample(exposition, 'fedkseed_seed_distribution_max_probability')).toBe(Math.max(...p2));
+    expect(Math.max(...p2)).toBeGreaterThan(1 / K);
+    expect(metricSample(exposition, 'fedkseed_seed_distribution_rounds_included')).toBe(1);
+    expect(promtoolProblems(await processExposition(app.metrics))).toBe('');
     // Round 1's answer was fixed by its first call; round 2's is fixed now, even after round 2 is reported.
     expect((await caller.distribution(1, K)).roundsIncluded).toBe(0);
     await caller.report({ round: 2, numCandidateSeeds: K, scalarGradients: randomPairs(random, 500, K) });

@@ -51,6 +51,8 @@ describe('loadConfig', () => {
       sync: 'catch-up',
       drainGraceMs: 25_000,
       logLevel: 'info',
+      metricsHost: '0.0.0.0',
+      metricsPort: 9464,
     });
   });
 

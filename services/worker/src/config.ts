@@ -52,6 +52,10 @@ export interface WorkerConfig {
   /** On SIGTERM, how long the job in progress may take to finish before it is put back in the queue (ms). */
   drainGraceMs: number;
   logLevel: LogLevel;
+  /** Interface of the metrics server (METRICS_HOST). */
+  metricsHost: string;
+  /** Port of /metrics, /healthz and /readyz (METRICS_PORT); 0 picks a free one. */
+  metricsPort: number;
 }
 
 const ADDRESS_PATTERN = /^[^\s]+:\d+$/;
@@ -123,6 +127,8 @@ export function loadConfig(env: Env): WorkerConfig {
   const sync = e.oneOf('SYNC', ['catch-up', 'exact'] as const, { default: 'catch-up' });
   const drainGraceMs = e.int('DRAIN_GRACE_MS', { default: 25_000, min: 0 });
   const logLevel = e.logLevel();
+  const metricsHost = e.string('METRICS_HOST', { default: '0.0.0.0' })!;
+  const metricsPort = e.port('METRICS_PORT', { default: 9464 });
   e.finish();
 
   const config: WorkerConfig = {
@@ -138,6 +144,8 @@ export function loadConfig(env: Env): WorkerConfig {
     sync,
     drainGraceMs,
     logLevel,
+    metricsHost,
+    metricsPort,
   };
   if (tlsOn)
     config.aggregatorTls =

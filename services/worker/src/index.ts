@@ -43,3 +43,4 @@ export {
 export { loadPopulationData, type DollySplitSpec } from './worker-data';
 export { trainJobRound, type TrainJobOutcome } from './train-job-round';
 export type { WorkerEvent } from './worker-events';
+export { WorkerMetrics, type WorkerMetricsOptions } from './worker-metrics';

@@ -4,12 +4,20 @@
  * DRAIN_GRACE_MS, put back) the job in progress before exiting.
  */
 import { loadPretrained, selectBackend, type CausalLM } from '@fedkseed/models';
-import { Logger, loadConfigOrExit, onShutdownSignals, type Env } from '@fedkseed/process-kit';
-import { BullMqJobConsumer } from '@fedkseed/queue';
+import {
+  Logger,
+  createProcessRegistry,
+  loadConfigOrExit,
+  onShutdownSignals,
+  startMetricsServer,
+  type Env,
+} from '@fedkseed/process-kit';
+import { BullMqJobConsumer, BullMqQueueDepth } from '@fedkseed/queue';
 
 import { loadConfig } from './config';
 import { loadPopulationData } from './worker-data';
 import { startWorker, type RunningWorker } from './worker-app';
+import { WorkerMetrics } from './worker-metrics';
 
 export async function serveWorker(env: Env = process.env): Promise<RunningWorker> {
   const config = loadConfigOrExit('worker', loadConfig, env);
@@ -30,6 +38,18 @@ export async function serveWorker(env: Env = process.env): Promise<RunningWorker
   };
 
   const q = config.queue;
+  // Metrics from the start: /healthz answers while the model loads and the population registers, /readyz once
+  // jobs are taken (and no longer once the worker is stopping).
+  const depth = new BullMqQueueDepth({ queueName: q.queueName, redisUrl: q.redisUrl, onError: () => {} });
+  const metrics = new WorkerMetrics({ queueDepth: () => depth.counts() });
+  let ready = false;
+  const metricsServer = await startMetricsServer({
+    registries: [createProcessRegistry(), metrics.registry],
+    host: config.metricsHost,
+    port: config.metricsPort,
+    ready: () => ready,
+    logger,
+  });
   const consumer = new BullMqJobConsumer({
     queueName: q.queueName,
     redisUrl: q.redisUrl,
@@ -40,6 +60,7 @@ export async function serveWorker(env: Env = process.env): Promise<RunningWorker
     name: q.workerName,
     onError: (e) => logger.warn('job queue connection error', { err: e }),
     onEvent: (e) => {
+      metrics.onQueueEvent(e);
       if (e.type === 'failed')
         logger.warn('job attempt failed', {
           round: e.job.round,
@@ -67,7 +88,17 @@ export async function serveWorker(env: Env = process.env): Promise<RunningWorker
     concurrency: q.concurrency,
     sync: config.sync,
     logger,
+    onEvent: (e) => metrics.onWorkerEvent(e),
   });
-  onShutdownSignals(() => worker.close({ graceMs: config.drainGraceMs }), { logger });
+  ready = true;
+  onShutdownSignals(
+    async () => {
+      ready = false;
+      await worker.close({ graceMs: config.drainGraceMs });
+      await metricsServer.close();
+      await depth.close();
+    },
+    { logger },
+  );
   return worker;
 }

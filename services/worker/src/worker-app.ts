@@ -200,7 +200,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       emit({ type: 'step', job, ...e });
       if (log.isEnabled('debug')) log.debug('step', { step: e.step, of: e.numLocalSteps, loss: e.loss });
     });
-    c.on('synced', (e) => log.debug('synced', { ...e }));
+    c.on('synced', (e) => {
+      emit({ type: 'synced', job, via: e.via, numSeeds: e.numSeeds, durationMs: e.durationMs });
+      log.debug('synced', { ...e });
+    });
     try {
       await c.register(signal);
       const outcome = await trainJobRound(c, job.round, signal);

@@ -8,6 +8,8 @@ export type WorkerEvent =
   | { type: 'registered'; runId: string; numClients: number }
   /** A job began on client `clientIndex` of the population. */
   | { type: 'job-started'; job: TrainJob; clientIndex: number }
+  /** The job's model replica reached the run's version: a catch-up replayed (`via` its encoding) or a rebuild. */
+  | { type: 'synced'; job: TrainJob; via: string; numSeeds: number; durationMs: number }
   /** Local step `step` (1-based) of a job's round finished. */
   | { type: 'step'; job: TrainJob; step: number; numLocalSteps: number; loss: number; skipped: boolean }
   /** A job ended without error (trained, or nothing to train). */

@@ -93,6 +93,8 @@ describe('worker process configuration', () => {
       STALLED_INTERVAL_MS: '500',
       LOCK_DURATION_MS: '1500',
       LOG_LEVEL: 'debug',
+      METRICS_HOST: '127.0.0.1',
+      METRICS_PORT: '0',
       ...env,
     });
     processes.push(p);

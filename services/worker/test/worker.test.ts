@@ -4,9 +4,11 @@
  * run's final A is the aggregate of the uploads, and a second start of the worker registers the same clients.
  */
 import { loadPretrained } from '@fedkseed/models';
-import { BullMqJobConsumer, obliterateBullMqQueue, type TrainJobEvent } from '@fedkseed/queue';
+import { BullMqJobConsumer, BullMqQueueDepth, obliterateBullMqQueue, type TrainJobEvent } from '@fedkseed/queue';
 
-import { loadPopulationData, startWorker, type RunningWorker, type WorkerEvent } from '../src';
+import { metricSample, processExposition, promtoolProblems } from '@fedkseed/testing';
+
+import { WorkerMetrics, loadPopulationData, startWorker, type RunningWorker, type WorkerEvent } from '../src';
 import {
   JOIN_SECRET,
   REDIS_URL,
@@ -24,7 +26,13 @@ import {
 (SKIP_REDIS ? describe.skip : describe)('worker (in process) against a real aggregator', () => {
   const files = useModelAndData();
 
-  async function worker(queueName: string, address: string, events: WorkerEvent[], queueEvents: TrainJobEvent[]) {
+  async function worker(
+    queueName: string,
+    address: string,
+    events: WorkerEvent[],
+    queueEvents: TrainJobEvent[],
+    metrics?: WorkerMetrics,
+  ) {
     const clients = await loadPopulationData({ ...SPLIT, file: files.dataFile });
     const w0 = await loadPretrained(files.modelDir);
     return startWorker({
@@ -33,8 +41,18 @@ import {
       clients,
       tokenizer: w0.tokenizer!,
       loadBaseModel: () => w0.clone(),
-      consumer: new BullMqJobConsumer({ queueName, redisUrl: REDIS_URL, onEvent: (e) => queueEvents.push(e) }),
-      onEvent: (e) => events.push(e),
+      consumer: new BullMqJobConsumer({
+        queueName,
+        redisUrl: REDIS_URL,
+        onEvent: (e) => {
+          queueEvents.push(e);
+          metrics?.onQueueEvent(e);
+        },
+      }),
+      onEvent: (e) => {
+        events.push(e);
+        metrics?.onWorkerEvent(e);
+      },
     });
   }
 
@@ -43,11 +61,13 @@ import {
     const queueName = uniqueName('queue');
     let aggregator: TestAggregator | undefined;
     let running: RunningWorker | undefined;
+    const depth = new BullMqQueueDepth({ queueName, redisUrl: REDIS_URL });
     try {
       aggregator = await startTestAggregator(aggregatorEnv(runId, queueName));
       const events: WorkerEvent[] = [];
       const queueEvents: TrainJobEvent[] = [];
-      running = await worker(queueName, aggregator.app.server.address, events, queueEvents);
+      const metrics = new WorkerMetrics({ queueDepth: () => depth.counts() });
+      running = await worker(queueName, aggregator.app.server.address, events, queueEvents, metrics);
       expect(running.clients.map((c) => c.index)).toEqual([0, 1, 2, 3]);
       expect(new Set(running.clients.map((c) => c.clientId)).size).toBe(4);
       const a = aggregator;
@@ -71,6 +91,20 @@ import {
       expect(Array.from(accumulated)).toEqual(Array.from(reference));
       expect(accumulated.some((v) => v !== 0)).toBe(true);
 
+      // The metrics count the same jobs and steps, read the queue, and pass Prometheus's linter.
+      const exposition = await metrics.registry.metrics();
+      expect(metricSample(exposition, 'fedkseed_worker_jobs_total{outcome="trained"}')).toBe(trained.length);
+      expect(metricSample(exposition, 'fedkseed_worker_job_duration_seconds_count{outcome="trained"}')).toBe(
+        trained.length,
+      );
+      expect(metricSample(exposition, 'fedkseed_zo_step_seconds_count')).toBe(steps.length);
+      const syncs = events.filter((e) => e.type === 'synced').length;
+      expect(syncs).toBeGreaterThan(0);
+      expect(exposition).toMatch(/^fedkseed_model_sync_seconds_count\{via="[a-zA-Z0-9]+"\} \d+$/m);
+      expect(metricSample(exposition, 'fedkseed_queue_jobs{state="completed"}')).toBe(trained.length);
+      expect(metricSample(exposition, 'fedkseed_queue_jobs{state="wait"}')).toBe(0);
+      expect(promtoolProblems(await processExposition(metrics.registry))).toBe('');
+
       // Registering the population again (another worker, a restart) gives the same clients.
       const registered = running.clients;
       await running.close();
@@ -78,6 +112,7 @@ import {
       expect(running.clients).toEqual(registered);
     } finally {
       await running?.close();
+      await depth.close();
       await aggregator?.stop();
       await obliterateBullMqQueue({ queueName, redisUrl: REDIS_URL });
     }

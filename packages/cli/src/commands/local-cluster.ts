@@ -208,10 +208,13 @@ async function localCluster(o: LocalClusterOptions): Promise<void> {
     const address = `127.0.0.1:${aggregatorPort}`;
     metrics.unshift(`aggregator http://127.0.0.1:${aggregatorMetricsPort}/metrics`);
     say(`aggregator on ${address}, run ${run.runId}, queue ${queueName}; logs in ${o.out}`);
-    say(`metrics: ${metrics.join(', ')}`);
     const deviceIndex = numClients - 1;
     for (let w = 0; w < o.numWorkers; w++) {
+      const workerMetricsPort = await freePort();
+      metrics.push(`worker-${w} http://127.0.0.1:${workerMetricsPort}/metrics`);
       start(`worker-${w}`, process.execPath, [entry('@fedkseed/worker')], {
+        METRICS_HOST: '127.0.0.1',
+        METRICS_PORT: String(workerMetricsPort),
         AGGREGATOR_ADDRESS: address,
         FEDKSEED_JOIN_SECRET: joinSecret,
         REDIS_URL: o.redisUrl,
@@ -229,6 +232,7 @@ async function localCluster(o: LocalClusterOptions): Promise<void> {
         FEDKSEED_WASM_THREADS: '1',
       });
     }
+    say(`metrics: ${metrics.join(', ')}`);
     say(
       `${o.numWorkers} workers training clients 0-${deviceIndex - 1} from the queue; ` +
         `client ${deviceIndex} is a device (the SDK)`,
