@@ -41,6 +41,16 @@ export class AggregatorMetrics {
     help: 'Uploads counted in the round committed last.',
     registers: [this.registry],
   });
+  private readonly open = new Gauge({
+    name: m('round_open'),
+    help: 'Whether a round this replica opened is collecting uploads (1) or not (0).',
+    registers: [this.registry],
+  });
+  private readonly deadline = new Gauge({
+    name: m('round_deadline_timestamp_seconds'),
+    help: 'Unix time at which the round opened last stops taking uploads.',
+    registers: [this.registry],
+  });
   private readonly missing = new Counter({
     name: m('round_clients_missing_total'),
     help: 'Selected clients whose round committed without their upload (late or gone).',
@@ -91,6 +101,8 @@ export class AggregatorMetrics {
     if (event.type === 'opened') {
       this.openedAt.set(event.round, { atMs: this.clock(), selected: event.participants.length });
       this.selected.set(event.participants.length);
+      this.open.set(1);
+      this.deadline.set(event.deadlineMs / 1000);
     } else if (event.type === 'closing') {
       this.lastTrigger.set(event.round, event.trigger);
     } else if (event.type === 'closed') {
@@ -101,6 +113,7 @@ export class AggregatorMetrics {
         this.missing.inc(Math.max(0, opened.selected - event.numUploads));
       }
       this.roundsClosed.inc({ trigger: this.lastTrigger.get(event.round) ?? 'resume' });
+      this.open.set(0);
       this.reported.set(event.numUploads);
       this.openedAt.delete(event.round);
       this.lastTrigger.delete(event.round);

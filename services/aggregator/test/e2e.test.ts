@@ -107,6 +107,8 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
       expect(value('fedkseed_rounds_closed_total{trigger="quorum"}')).toBe(4);
       expect(value('fedkseed_round_duration_seconds_count')).toBe(4);
       expect(value('fedkseed_round_clients_selected')).toBe(3);
+      expect(value('fedkseed_round_open')).toBe(0); // the last round committed
+      expect(value('fedkseed_round_deadline_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000);
       expect(value('fedkseed_uploads_total{outcome="accepted"}')).toBe(uploads.length);
       expect(value('fedkseed_zo_steps_total')).toBe(8 * uploads.length);
       expect(value('fedkseed_scalar_gradient_abs_count')).toBe(uploads.reduce((n, u) => n + u.pairs.length, 0));
