@@ -146,6 +146,44 @@ describe('helm/fedkseed', () => {
     expect(spec.containers[0].image).toBe('fedkseed/fedkseed-worker-gpu:0.1.0');
   });
 
+  it('serves the aggregator over mutual TLS from the Secret, and the workers dial it so', () => {
+    const production = render('-f', PRODUCTION, ...CRD_APIS);
+    const envOf = (name: string) => {
+      const d = production.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as unknown as {
+        spec: {
+          template: {
+            spec: {
+              containers: { env: { name: string; value?: string }[] }[];
+              volumes: { name: string; secret?: { secretName: string } }[];
+            };
+          };
+        };
+      };
+      const pod = d.spec.template.spec;
+      return {
+        env: Object.fromEntries(
+          pod.containers[0].env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]),
+        ),
+        tlsSecret: pod.volumes.find((v) => v.name === 'tls')?.secret?.secretName,
+      };
+    };
+    expect(envOf('fk-fedkseed-aggregator')).toMatchObject({
+      env: { TLS_CERT_FILE: '/tls/tls.crt', TLS_KEY_FILE: '/tls/tls.key', TLS_CA_FILE: '/tls/ca.crt' },
+      tlsSecret: 'fedkseed-tls',
+    });
+    expect(envOf('fk-fedkseed-worker')).toMatchObject({
+      env: {
+        AGGREGATOR_TLS_CA_FILE: '/tls/ca.crt',
+        AGGREGATOR_TLS_CERT_FILE: '/tls/tls.crt',
+        AGGREGATOR_TLS_KEY_FILE: '/tls/tls.key',
+      },
+      tlsSecret: 'fedkseed-tls',
+    });
+    // Without TLS the notes say so.
+    expect(helm('install', '--dry-run=client', 'fk', CHART)).toMatch(/WARNING: the gRPC port is served without TLS/);
+    expect(helm('install', '--dry-run=client', 'fk', CHART, '-f', PRODUCTION)).not.toMatch(/WARNING/);
+  });
+
   it('keeps given secrets and generates missing ones', () => {
     const secrets = (args: string[]) =>
       render(...args)

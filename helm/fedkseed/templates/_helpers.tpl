@@ -187,3 +187,25 @@ readinessProbe:
   periodSeconds: 5
   failureThreshold: 3
 {{- end }}
+
+{{/*
+fedkseed.tlsVolume: the TLS Secret as a volume (when tls.enabled), mounted at /tls by fedkseed.tlsMount.
+*/}}
+{{- define "fedkseed.tlsVolume" -}}
+{{- if .Values.tls.enabled }}
+- name: tls
+  secret:
+    secretName: {{ required "tls.existingSecret is required when tls.enabled" .Values.tls.existingSecret }}
+{{- end }}
+{{- end }}
+
+{{/*
+fedkseed.tlsMount: where the TLS Secret is mounted (read-only), when tls.enabled.
+*/}}
+{{- define "fedkseed.tlsMount" -}}
+{{- if .Values.tls.enabled }}
+- name: tls
+  mountPath: /tls
+  readOnly: true
+{{- end }}
+{{- end }}
