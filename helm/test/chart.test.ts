@@ -75,6 +75,7 @@ describe('helm/fedkseed', () => {
     ]);
     const production = render('-f', PRODUCTION, ...CRD_APIS);
     expect(kinds(production)).toEqual([
+      'Certificate',
       'ConfigMap',
       'Deployment',
       'Deployment',
@@ -146,7 +147,7 @@ describe('helm/fedkseed', () => {
     expect(spec.containers[0].image).toBe('fedkseed/fedkseed-worker-gpu:0.1.0');
   });
 
-  it('serves the aggregator over mutual TLS from the Secret, and the workers dial it so', () => {
+  it('serves the aggregator over mutual TLS from the Secret cert-manager issues, and the workers dial it so', () => {
     const production = render('-f', PRODUCTION, ...CRD_APIS);
     const envOf = (name: string) => {
       const d = production.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as unknown as {
@@ -169,7 +170,7 @@ describe('helm/fedkseed', () => {
     };
     expect(envOf('fk-fedkseed-aggregator')).toMatchObject({
       env: { TLS_CERT_FILE: '/tls/tls.crt', TLS_KEY_FILE: '/tls/tls.key', TLS_CA_FILE: '/tls/ca.crt' },
-      tlsSecret: 'fedkseed-tls',
+      tlsSecret: 'fk-fedkseed-tls',
     });
     expect(envOf('fk-fedkseed-worker')).toMatchObject({
       env: {
@@ -177,7 +178,7 @@ describe('helm/fedkseed', () => {
         AGGREGATOR_TLS_CERT_FILE: '/tls/tls.crt',
         AGGREGATOR_TLS_KEY_FILE: '/tls/tls.key',
       },
-      tlsSecret: 'fedkseed-tls',
+      tlsSecret: 'fk-fedkseed-tls',
     });
     // Without TLS the notes say so.
     expect(helm('install', '--dry-run=client', 'fk', CHART)).toMatch(/WARNING: the gRPC port is served without TLS/);

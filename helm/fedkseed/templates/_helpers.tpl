@@ -195,7 +195,20 @@ fedkseed.tlsVolume: the TLS Secret as a volume (when tls.enabled), mounted at /t
 {{- if .Values.tls.enabled }}
 - name: tls
   secret:
-    secretName: {{ required "tls.existingSecret is required when tls.enabled" .Values.tls.existingSecret }}
+    secretName: {{ include "fedkseed.tlsSecretName" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+fedkseed.tlsSecretName: the TLS Secret: tls.existingSecret, or "<fullname>-tls" when cert-manager writes it.
+*/}}
+{{- define "fedkseed.tlsSecretName" -}}
+{{- if .Values.tls.existingSecret }}
+{{- .Values.tls.existingSecret }}
+{{- else if .Values.tls.certManager.enabled }}
+{{- printf "%s-tls" (include "fedkseed.fullname" .) }}
+{{- else }}
+{{- fail "tls.enabled needs tls.existingSecret, or tls.certManager.enabled to have one issued" }}
 {{- end }}
 {{- end }}
 
