@@ -69,6 +69,7 @@ describe('deploy/k8s', () => {
       'Deployment',
       'Deployment',
       'PodDisruptionBudget',
+      'PodDisruptionBudget',
       'Service',
       'Service',
       'StatefulSet',

@@ -67,6 +67,7 @@ describe('helm/fedkseed', () => {
       'Deployment',
       'Deployment',
       'PodDisruptionBudget',
+      'PodDisruptionBudget',
       'Secret',
       'Secret',
       'Service',
@@ -82,6 +83,7 @@ describe('helm/fedkseed', () => {
       'Deployment',
       'NetworkPolicy',
       'NetworkPolicy',
+      'PodDisruptionBudget',
       'PodDisruptionBudget',
       'PrometheusRule',
       'ScaledObject',
@@ -139,7 +141,9 @@ describe('helm/fedkseed', () => {
         }
       }
     }
-    const gpuWorker = render('-f', PRODUCTION, ...CRD_APIS).find((o) => o.metadata.name === 'fk-fedkseed-worker');
+    const gpuWorker = render('-f', PRODUCTION, ...CRD_APIS).find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'fk-fedkseed-worker',
+    );
     const spec = (gpuWorker as unknown as { spec: { template: { spec: PodSpec & { runtimeClassName: string } } } }).spec
       .template.spec;
     expect(spec.runtimeClassName).toBe('nvidia');
