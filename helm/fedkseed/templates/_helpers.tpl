@@ -151,8 +151,8 @@ fedkseed.runEnv: the run configuration as the environment variables every servic
 {{- end }}
 
 {{/*
-fedkseed.podSecurityContext / fedkseed.containerSecurityContext: non-root, read-only root filesystem, no
-capabilities, RuntimeDefault seccomp (the images run as uid 1000).
+fedkseed.podSecurityContext: the pod runs as uid/gid 1000 (the images' user `node`), non-root, with the
+RuntimeDefault seccomp profile.
 */}}
 {{- define "fedkseed.podSecurityContext" -}}
 runAsNonRoot: true
@@ -163,6 +163,10 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
+{{/*
+fedkseed.containerSecurityContext: no privilege escalation, a read-only root filesystem (writable /tmp comes from
+an emptyDir), every capability dropped.
+*/}}
 {{- define "fedkseed.containerSecurityContext" -}}
 allowPrivilegeEscalation: false
 readOnlyRootFilesystem: true
