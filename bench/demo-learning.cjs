@@ -29,6 +29,7 @@ const path = require('node:path');
 const { execFileSync, spawn } = require('node:child_process');
 const { parseArgs } = require('node:util');
 
+const { officialPortArgs } = require('./lib/official-port.cjs');
 const { table } = require('./lib/text-table.cjs');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -112,34 +113,7 @@ function plan(o, splitFile) {
         kind: 'port',
         env: ONE_BLAS_THREAD,
         result: path.join(o.out, `port-${mode}-s${seed}.jsonl`),
-        command: [
-          PYTHON,
-          path.join(REFERENCE, 'official_fedkseed.py'),
-          '--model-dir',
-          DEMO_MODEL_DIR,
-          '--split',
-          splitFile,
-          '--rounds',
-          String(D.numRounds),
-          '--clients-per-round',
-          String(D.clientsPerRound),
-          '--tau',
-          String(D.numLocalSteps),
-          '-K',
-          String(D.numCandidateSeeds),
-          '--eps',
-          String(D.zoEps),
-          '--lr',
-          String(D.zoLr),
-          '--batch-size',
-          String(D.batchSize),
-          '--seed',
-          seed,
-          '--mode',
-          mode,
-          '--threads',
-          '1',
-        ],
+        command: [PYTHON, ...officialPortArgs(splitFile, { seed, mode, threads: 1 })],
         read: (file) => ({
           rounds: jsonLines(file)
             .filter((x) => 'round' in x)

@@ -24,12 +24,13 @@ const { execFileSync } = require('node:child_process');
 const { parseArgs } = require('node:util');
 
 const { readCpuTicks, otherLoad } = require('./lib/cpu-load.cjs');
+const { officialPortArgs } = require('./lib/official-port.cjs');
 const { table, fmtS, fmtRatio } = require('./lib/text-table.cjs');
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'packages', 'cli', 'dist', 'main.js');
 const REFERENCE = path.join(__dirname, 'reference');
-const { DEMO_FEDERATION: D, DEMO_MODEL_DIR } = require(path.join(ROOT, 'packages', 'demo', 'dist', 'index.js'));
+const { DEMO_FEDERATION: D } = require(path.join(ROOT, 'packages', 'demo', 'dist', 'index.js'));
 
 const { values } = parseArgs({
   options: {
@@ -91,32 +92,7 @@ function localCluster(rep) {
 }
 
 function port(threads) {
-  const args = [
-    path.join(REFERENCE, 'official_fedkseed.py'),
-    '--model-dir',
-    DEMO_MODEL_DIR,
-    '--split',
-    splitFile,
-    '--rounds',
-    String(rounds),
-    '--clients-per-round',
-    String(D.clientsPerRound),
-    '--tau',
-    String(D.numLocalSteps),
-    '-K',
-    String(D.numCandidateSeeds),
-    '--eps',
-    String(D.zoEps),
-    '--lr',
-    String(D.zoLr),
-    '--batch-size',
-    String(D.batchSize),
-    '--seed',
-    '1',
-    '--mode',
-    'fedkseed',
-    ...(threads ? ['--threads', String(threads)] : []),
-  ];
+  const args = officialPortArgs(splitFile, { rounds, seed: 1, mode: 'fedkseed', threads });
   const env = threads ? { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' } : process.env;
   const stdout = execFileSync('/usr/bin/python3', args, { cwd: REFERENCE, env, stdio: ['ignore', 'pipe', 'ignore'] });
   const lines = stdout
