@@ -242,8 +242,9 @@ export class AggregatorService {
       if (isStoreError(e)) await this.requireClient(clientId);
       throw await this.apiErrorOf(e, request.round, clientId);
     }
-    if (request.baseModelFingerprint) await this.fingerprints.report(request.baseModelFingerprint);
     if (result.status === 'accepted') {
+      // A duplicate changes nothing, its fingerprint included (the API's promise).
+      if (request.baseModelFingerprint) await this.fingerprints.report(request.baseModelFingerprint);
       this.logger.debug('upload accepted', {
         round: request.round,
         clientId,

@@ -152,6 +152,13 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
       duplicate: true,
       acceptedPairCount: upload.scalarGradients.length,
     });
+    // A repeat that carries a model fingerprint is a duplicate too: it changes nothing, the fingerprint included.
+    const fingerprint = { version: 0, scheme: 'philox-proj-v1', projections: [0.5, -1.25, 3, 7] };
+    expect(await caller.submit(a.token, { ...upload, baseModelFingerprint: fingerprint })).toEqual({
+      duplicate: true,
+      acceptedPairCount: upload.scalarGradients.length,
+    });
+    expect(await app.store.dump()).toBe(before);
     const different = { ...upload, meanLocalLoss: upload.meanLocalLoss + 1 };
     expect(await failure(caller.submit(a.token, different))).toMatchObject({
       code: status.ALREADY_EXISTS,
@@ -165,7 +172,7 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
         `fedkseed_grpc_server_errors_total{${errors},grpc_code="ALREADY_EXISTS",reason="ERROR_REASON_DUPLICATE_SUBMISSION"}`,
       ),
     ).toBe(1);
-    expect(sample(exposition, 'fedkseed_uploads_total{outcome="duplicate"}')).toBe(1);
+    expect(sample(exposition, 'fedkseed_uploads_total{outcome="duplicate"}')).toBe(2); // the two repeats above
     expect(await app.store.dump()).toBe(before);
     // After uploading, the client waits.
     expect((await caller.getTask(a.token, 0)).status).toBe(TaskStatus.TASK_STATUS_WAIT);
