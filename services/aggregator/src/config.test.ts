@@ -1,6 +1,7 @@
 import { ConfigError } from '@fedkseed/process-kit';
 
-import { loadConfig } from './config';
+import { ClientAuth } from './auth';
+import { loadConfig, loadOperatorTokenConfig } from './config';
 
 const REQUIRED = {
   RUN_ID: 'run-1',
@@ -135,5 +136,28 @@ describe('loadConfig', () => {
       expect(problems).toContain(name);
     expect((error as ConfigError).problems).toHaveLength(20);
     expect((error as Error).message).not.toContain('short');
+  });
+});
+
+describe('loadOperatorTokenConfig', () => {
+  it('needs the run id and the secrets only, and gives the token the running service checks', () => {
+    const withoutSeed: Record<string, string> = { ...REQUIRED };
+    delete withoutSeed.RUN_SEED;
+    const operator = loadOperatorTokenConfig(withoutSeed);
+    expect(operator).toEqual({ runId: 'run-1', tokenSecret: 't'.repeat(32), joinSecret: 'j'.repeat(16) });
+    const full = loadConfig(REQUIRED);
+    expect(new ClientAuth(operator).operatorToken()).toBe(
+      new ClientAuth({
+        runId: full.run.runId,
+        tokenSecret: full.tokenSecret,
+        joinSecret: full.joinSecret,
+      }).operatorToken(),
+    );
+  });
+
+  it('reports every problem at once', () => {
+    expect(() => loadOperatorTokenConfig({ RUN_ID: 'bad id', FEDKSEED_TOKEN_SECRET: 'short' })).toThrow(
+      /RUN_ID[\s\S]*FEDKSEED_TOKEN_SECRET[\s\S]*FEDKSEED_JOIN_SECRET/,
+    );
   });
 });

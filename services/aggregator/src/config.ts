@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 
 import { EnvReader, readRunConfigEnv, runConfigEnvVar, type Env } from '@fedkseed/process-kit';
 import { type ClientTlsFiles, readServiceBaseConfig, type ServiceBaseConfig } from '@fedkseed/service-kit';
-import { createSeedStrategy, type RunConfig } from '@fedkseed/zo';
+import { createSeedStrategy, runConfigFieldProblem, type RunConfig } from '@fedkseed/zo';
 
 /** How rounds are run. */
 export interface RoundSettings {
@@ -82,15 +82,35 @@ export interface AggregatorConfig extends ServiceBaseConfig {
 const REPLICA_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const QUEUE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
+/** FEDKSEED_TOKEN_SECRET and FEDKSEED_JOIN_SECRET, checked; problems go to `e`. */
+function readSecrets(e: EnvReader): { tokenSecret: string; joinSecret: string } {
+  const tokenSecret = e.secret('FEDKSEED_TOKEN_SECRET', { minBytes: 32, required: true }) ?? '';
+  const joinSecret = e.secret('FEDKSEED_JOIN_SECRET', { minBytes: 16, required: true }) ?? '';
+  if (tokenSecret && tokenSecret === joinSecret)
+    e.problem('FEDKSEED_JOIN_SECRET must differ from FEDKSEED_TOKEN_SECRET (clients know the join secret)');
+  return { tokenSecret, joinSecret };
+}
+
+/**
+ * What printing the operator token needs (`--print-operator-token`): the run id and the secrets, not the run's
+ * other settings (the token is an HMAC of the run id and the principal).
+ */
+export function loadOperatorTokenConfig(env: Env): { runId: string; tokenSecret: string; joinSecret: string } {
+  const e = new EnvReader(env);
+  const runId = e.requiredString('RUN_ID');
+  const problem = runId ? runConfigFieldProblem('runId', runId) : undefined;
+  if (problem) e.problem(`RUN_ID: ${problem}`);
+  const secrets = readSecrets(e);
+  e.finish();
+  return { runId, ...secrets };
+}
+
 /** Reads and validates the whole configuration; throws one ConfigError listing every problem. */
 export function loadConfig(env: Env): AggregatorConfig {
   const e = new EnvReader(env);
   const base = readServiceBaseConfig(e, 50051);
   const tls = base.tls;
-  const tokenSecret = e.secret('FEDKSEED_TOKEN_SECRET', { minBytes: 32, required: true }) ?? '';
-  const joinSecret = e.secret('FEDKSEED_JOIN_SECRET', { minBytes: 16, required: true }) ?? '';
-  if (tokenSecret && tokenSecret === joinSecret)
-    e.problem('FEDKSEED_JOIN_SECRET must differ from FEDKSEED_TOKEN_SECRET (clients know the join secret)');
+  const { tokenSecret, joinSecret } = readSecrets(e);
   const maxClients = e.int('MAX_CLIENTS', { default: 100_000, min: 1 });
   const replicaId =
     e.string('REPLICA_ID', { pattern: REPLICA_ID_PATTERN }) ??

@@ -9,17 +9,15 @@ import { runService } from '@fedkseed/service-kit';
 
 import { startAggregatorApp } from './aggregator-app';
 import { ClientAuth } from './auth';
-import { loadConfig } from './config';
+import { loadConfig, loadOperatorTokenConfig } from './config';
 
 export async function serveAggregator(env: Env = process.env, args: readonly string[] = []): Promise<void> {
-  const config = loadConfigOrExit('aggregator', loadConfig, env);
   if (args.includes('--print-operator-token')) {
-    const { runId } = config.run;
-    process.stdout.write(
-      `${new ClientAuth({ runId, tokenSecret: config.tokenSecret, joinSecret: config.joinSecret }).operatorToken()}\n`,
-    );
+    const { runId, tokenSecret, joinSecret } = loadConfigOrExit('aggregator', loadOperatorTokenConfig, env);
+    process.stdout.write(`${new ClientAuth({ runId, tokenSecret, joinSecret }).operatorToken()}\n`);
     return;
   }
+  const config = loadConfigOrExit('aggregator', loadConfig, env);
   const logger = new Logger({ service: 'aggregator', runId: config.run.runId, level: config.logLevel });
   const app = await startAggregatorApp(config, { logger });
   await runService(app, config, logger);
