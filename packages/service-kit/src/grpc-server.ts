@@ -122,6 +122,12 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
     tls: options.tls ? (options.tls.caFile ? 'mutual' : 'server') : 'insecure',
     services: options.services.map((s) => s.name),
   });
+  if (!options.tls && !isLoopback(hostPart))
+    options.logger.warn('serving without TLS on a non-loopback interface', {
+      host,
+      port,
+      hint: 'bearer tokens and join secrets travel in the clear: set TLS_CERT_FILE and TLS_KEY_FILE, or keep the port behind a TLS-terminating proxy or mesh',
+    });
   return new RunningGrpcServer(server, port, `${dialHost}:${port}`, health, options.logger);
 }
 
@@ -153,4 +159,9 @@ export function channelCredentials(tls?: ClientTlsFiles): ChannelCredentials {
     tls.keyFile ? readFileSync(tls.keyFile) : null,
     tls.certFile ? readFileSync(tls.certFile) : null,
   );
+}
+
+/** Whether `host` names only this machine (127.0.0.0/8, ::1, localhost). */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

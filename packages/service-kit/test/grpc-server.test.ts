@@ -13,7 +13,7 @@ import {
   type ServiceDefinition,
   type ServiceError,
 } from '@grpc/grpc-js';
-import { silentLogger } from '@fedkseed/process-kit';
+import { Logger, silentLogger } from '@fedkseed/process-kit';
 import { ErrorReason, readErrorDetail, type KnownErrorReason } from '@fedkseed/proto';
 
 import {
@@ -211,5 +211,26 @@ describe('startGrpcServer', () => {
     expect([status.CANCELLED, status.UNAVAILABLE]).toContain((await stuck).code);
     // A second drain returns the first outcome.
     expect(await server.drain()).toBe('forced');
+  });
+});
+
+describe('a server without TLS', () => {
+  it('warns when it listens beyond loopback, and not on loopback', async () => {
+    for (const [host, warns] of [
+      ['127.0.0.1', false],
+      ['0.0.0.0', true],
+    ] as const) {
+      const lines: string[] = [];
+      const logger = new Logger({ service: 'test', write: (line) => lines.push(line) });
+      const server = await startGrpcServer({ host, port: 0, logger, services: [] });
+      await server.drain({ graceMs: 10 });
+      const warned = lines
+        .map((l) => JSON.parse(l) as { level: string; msg: string })
+        .filter((l) => l.level === 'warn');
+      expect({ host, warned: warned.map((l) => l.msg) }).toEqual({
+        host,
+        warned: warns ? ['serving without TLS on a non-loopback interface'] : [],
+      });
+    }
   });
 });
