@@ -20,6 +20,7 @@ import type { Logger, TlsFiles } from '@fedkseed/process-kit';
 
 import type { Registry } from 'prom-client';
 
+import { messageBytesInstrument } from './grpc-message-bytes';
 import { grpcServerMetricsInterceptor } from './grpc-metrics';
 import { HealthService, HealthServiceDefinition, ServingStatus } from './health-service';
 
@@ -106,7 +107,9 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
   ];
   const server = new Server({ ...options.serverOptions, interceptors });
   const health = new HealthService(options.services.map((s) => s.name));
-  for (const s of options.services) server.addService(s.definition, s.implementation);
+  const measure = options.metrics ? messageBytesInstrument(options.metrics) : undefined;
+  for (const s of options.services)
+    server.addService(measure ? measure(s.name, s.definition) : s.definition, s.implementation);
   server.addService(HealthServiceDefinition, health.implementation);
   const host = options.host ?? '0.0.0.0';
   const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;

@@ -1,12 +1,12 @@
 /**
  * The aggregator's own series (the per-RPC ones come from service-kit's interceptor), in a registry of the
  * app's: rounds (duration, how they closed, clients selected and reporting), uploads (accepted or duplicate,
- * the scalar gradients' magnitude, the local steps run and skipped), catch-ups (encoding and bytes) and the bytes
- * of a client-round's task and upload. Labels are
+ * the scalar gradients' magnitude, the local steps run and skipped) and catch-ups (encoding and bytes); every
+ * message's size comes from service-kit (fedkseed_grpc_server_message_bytes). Labels are
  * bounded sets (a close trigger, an encoding, an outcome), never a client or a round.
  */
 import { METRIC_PREFIX } from '@fedkseed/process-kit';
-import { AccumulatedDelta, GetTaskResponse, SubmitScalarGradientsRequest } from '@fedkseed/proto';
+import { AccumulatedDelta, type SubmitScalarGradientsRequest } from '@fedkseed/proto';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 import type { LifecycleEvent } from './round-lifecycle';
@@ -17,7 +17,6 @@ const m = (name: string) => `${METRIC_PREFIX}${name}`;
 const SCALAR_GRAD_BUCKETS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10, 100, 1e3, 1e4, 1e5];
 const ROUND_SECONDS_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 const CATCH_UP_BYTES_BUCKETS = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
-const CLIENT_ROUND_BYTES_BUCKETS = [256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 262144, 1048576];
 
 export class AggregatorMetrics {
   readonly registry = new Registry();
@@ -93,13 +92,6 @@ export class AggregatorMetrics {
     buckets: CATCH_UP_BYTES_BUCKETS,
     registers: [this.registry],
   });
-  private readonly clientRoundBytes = new Histogram({
-    name: m('client_round_bytes'),
-    help: "A client-round's messages as protobuf: its TRAIN task with the catch-up (down) and its upload (up).",
-    labelNames: ['direction'],
-    buckets: CLIENT_ROUND_BYTES_BUCKETS,
-    registers: [this.registry],
-  });
   private readonly openedAt = new Map<number, { atMs: number; selected: number }>();
   private lastTrigger = new Map<number, string>();
 
@@ -133,18 +125,9 @@ export class AggregatorMetrics {
   onUpload(request: SubmitScalarGradientsRequest, duplicate: boolean): void {
     this.uploads.inc({ outcome: duplicate ? 'duplicate' : 'accepted' });
     if (duplicate) return;
-    this.clientRoundBytes.observe(
-      { direction: 'up' },
-      SubmitScalarGradientsRequest.encode(request).finish().byteLength,
-    );
     for (const pair of request.scalarGradients) this.scalarGrad.observe(Math.abs(pair.scalarGrad));
     this.stepsRun.inc(request.localStepsRun);
     this.stepsSkipped.inc(request.skippedSteps);
-  }
-
-  /** A TRAIN task sent to a client. */
-  onTrainTask(task: GetTaskResponse): void {
-    this.clientRoundBytes.observe({ direction: 'down' }, GetTaskResponse.encode(task).finish().byteLength);
   }
 
   /** A catch-up sent with a task (nothing is counted when the client was already current). */

@@ -191,7 +191,7 @@ export class AggregatorService {
     if (!selected) return wait(Math.min(info.deadlineMs - now + 1, this.rounds.idleRetryAfterMs));
     if (uploaded) return wait(this.rounds.taskRetryAfterMs);
     const seeds = await this.roundSeeds.get(info.round);
-    const task = GetTaskResponse.fromPartial({
+    return GetTaskResponse.fromPartial({
       status: TaskStatus.TASK_STATUS_TRAIN,
       round: apiRound(info.round),
       modelVersion: version,
@@ -204,8 +204,6 @@ export class AggregatorService {
       catchUp: this.catchUp(since),
       fingerprint: await this.fingerprints.forVersion(version),
     });
-    this.options.metrics?.onTrainTask(task);
-    return task;
   }
 
   /**

@@ -111,8 +111,12 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
       expect(value('fedkseed_round_deadline_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000);
       expect(value('fedkseed_uploads_total{outcome="accepted"}')).toBe(uploads.length);
       expect(value('fedkseed_zo_steps_total')).toBe(8 * uploads.length);
-      expect(value('fedkseed_client_round_bytes_count{direction="up"}')).toBe(uploads.length);
-      expect(value('fedkseed_client_round_bytes_count{direction="down"}')).toBeGreaterThanOrEqual(uploads.length);
+      const messages = (method: string, direction: string) =>
+        value(
+          `fedkseed_grpc_server_message_bytes_count{grpc_service="fedkseed.v1.AggregatorService",grpc_method="${method}",direction="${direction}"}`,
+        );
+      expect(messages('SubmitScalarGradients', 'received')).toBe(uploads.length);
+      expect(messages('GetTask', 'sent')).toBeGreaterThanOrEqual(uploads.length);
       expect(value('fedkseed_scalar_gradient_abs_count')).toBe(uploads.reduce((n, u) => n + u.pairs.length, 0));
       const sent = (encoding: string) => clients.reduce((n, c) => n + (c.catchUpEncodings[encoding] ?? 0), 0);
       for (const [label, encoding] of [
