@@ -18,13 +18,11 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { fork } = require('node:child_process');
 const { parseArgs: parseArgv } = require('node:util');
 
 const { readCpuTicks, otherLoad } = require('./lib/cpu-load.cjs');
+const { runDemoFederationBench, runDemoFederations } = require('./lib/demo-federation-children.cjs');
 const { table } = require('./lib/text-table.cjs');
-
-const CHILD_FLAG = '--child';
 
 /** A comma-separated list of finite numbers (or of run seeds). */
 function list(value, parse, name) {
@@ -75,30 +73,6 @@ function parseArgs(argv) {
   };
 }
 
-/** One federation in this process, its result sent to the parent. */
-async function child() {
-  const { runDemoFederation } = require('./lib/demo-federation.cjs');
-  const spec = JSON.parse(process.argv[process.argv.indexOf(CHILD_FLAG) + 1]);
-  const result = await runDemoFederation({
-    settings: spec.settings,
-    runSeed: BigInt(spec.runSeed),
-    rouge: spec.rouge,
-    modelDir: spec.modelDir,
-  });
-  process.send({ ...result, accumulated: undefined });
-}
-
-function runChild(spec) {
-  return new Promise((resolve, reject) => {
-    const p = fork(__filename, [CHILD_FLAG, JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let result;
-    p.on('message', (m) => (result = m));
-    p.on('exit', (code) =>
-      result ? resolve(result) : reject(new Error(`run ${JSON.stringify(spec)} exited ${code}`)),
-    );
-  });
-}
-
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const fmt = (x, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
@@ -128,22 +102,13 @@ async function main() {
   );
   const ticks = readCpuTicks();
   const started = Date.now();
-  const results = new Array(specs.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(opts.jobs, specs.length) }, async () => {
-      while (next < specs.length) {
-        const i = next++;
-        results[i] = await runChild(specs[i]);
-        const r = results[i];
-        console.error(
-          `lr ${specs[i].settings.zoLr} seed ${specs[i].runSeed}: held-out loss ` +
-            r.rounds.map((x) => fmt(x.heldOutLoss)).join(' ') +
-            (r.rougeL ? `; Rouge-L ${fmt(r.rougeL.start)} -> ${fmt(r.rougeL.end)}` : '') +
-            `; ${fmt(r.seconds.total, 1)} s`,
-        );
-      }
-    }),
+  const results = await runDemoFederations(__filename, specs, opts.jobs, (i, r) =>
+    console.error(
+      `lr ${specs[i].settings.zoLr} seed ${specs[i].runSeed}: held-out loss ` +
+        r.rounds.map((x) => fmt(x.heldOutLoss)).join(' ') +
+        (r.rougeL ? `; Rouge-L ${fmt(r.rougeL.start)} -> ${fmt(r.rougeL.end)}` : '') +
+        `; ${fmt(r.seconds.total, 1)} s`,
+    ),
   );
   const load = otherLoad(ticks);
 
@@ -222,14 +187,4 @@ async function main() {
   }
 }
 
-if (process.argv.includes(CHILD_FLAG)) {
-  child().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
-} else {
-  main().catch((err) => {
-    console.error(err.message);
-    process.exit(1);
-  });
-}
+runDemoFederationBench(main);

@@ -62,7 +62,9 @@ async function generationScore(model, evalSet, references, maxNewTokens, numSamp
 
 /**
  * Runs the federation. `settings` overrides fields of DEMO_FEDERATION; `modelDir` replaces the demo model;
- * `rouge: false` skips the generations; `onRound` is told each round's figures as they come. Returns the held-out
+ * `rouge: false` skips the generations; `onRound` is told each round's figures as they come. `aggregation` is
+ * aggregateRound's options (the run's scalarClip and aggregationRule); `attack: { clientIndices, scalarGrad }` makes
+ * those clients upload `scalarGrad` for every pair (a poisoning client). Returns the held-out
  * loss per round (entry 0: before the first round), the seconds spent, and Rouge-L at the start and the end.
  */
 async function runDemoFederation(options = {}) {
@@ -108,6 +110,7 @@ async function runDemoFederation(options = {}) {
   options.onRound?.(rounds[0]);
 
   let skippedSteps = 0;
+  let numClipped = 0;
   for (let r = 0; r < settings.numRounds; r++) {
     const roundStarted = performance.now();
     const selected = selectParticipants(clientIds, {
@@ -138,12 +141,15 @@ async function runDemoFederation(options = {}) {
       });
       skippedSteps += result.skippedSteps;
       trainLoss += result.losses.reduce((a, b) => a + b, 0) / result.losses.length / selected.length;
+      const attack = options.attack && options.attack.clientIndices.includes(c) ? options.attack : undefined;
       uploads.push({
-        pairs: result.pairs,
+        // An attacker trains like everyone (same compute) and uploads its scalar in place of every g.
+        pairs: attack ? result.pairs.map((p) => ({ ...p, scalarGrad: attack.scalarGrad })) : result.pairs,
         weight: settings.aggregationWeighting === 'equal' ? 1 : data.clients[c].length,
       });
     }
-    const aggregate = aggregateRound(accumulated, uploads);
+    const aggregate = aggregateRound(accumulated, uploads, options.aggregation);
+    numClipped += aggregate.numClipped;
     accumulated = aggregate.accumulated;
     await applyDelta(
       global.updateTarget(),
@@ -168,6 +174,7 @@ async function runDemoFederation(options = {}) {
     settings: { ...settings, runSeed: String(runSeed), measuredRunSeeds: settings.measuredRunSeeds.map(String) },
     rounds,
     skippedSteps,
+    numClipped,
     rougeL: withRouge ? { start: start.rougeL, end: end.rougeL } : undefined,
     samples: withRouge ? { start: start.samples, end: end.samples } : undefined,
     seconds: { ...seconds, total: (performance.now() - started) / 1e3 },

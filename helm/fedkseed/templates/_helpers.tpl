@@ -148,6 +148,12 @@ fedkseed.runEnv: the run configuration as the environment variables every servic
   value: {{ .Values.run.batchSize | quote }}
 - name: MAX_SEQUENCE_LENGTH
   value: {{ .Values.run.maxSequenceLength | quote }}
+- name: SCALAR_CLIP
+  value: {{ .Values.run.scalarClip | quote }}
+- name: AGGREGATION_RULE
+  value: {{ .Values.run.aggregationRule | quote }}
+- name: AGGREGATION_TRIM_FRACTION
+  value: {{ .Values.run.aggregationTrimFraction | quote }}
 {{- end }}
 
 {{/*

@@ -34,6 +34,9 @@ const DESCRIPTIONS: Record<RunConfigField, string> = {
   baseModelId: 'the base model clients must train on (at most 256 characters)',
   numRounds: 'rounds the run opens (0: until stopped)',
   allowLossyCatchUp: 'catch-ups may travel as bfloat16',
+  scalarClip: 'the server clips every |g| to this before it enters A (0: no clip)',
+  aggregationRule: "mean (FedKSeed), or trimmed-mean or median of a seed's contributions",
+  aggregationTrimFraction: 'trimmed-mean: fraction dropped at each end, in [0, 0.5)',
 };
 
 export const flagName = (field: RunConfigField) => field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -36,6 +36,9 @@ describe('readRunConfigEnv', () => {
       BASE_MODEL_ID: 'tiny@main',
       NUM_ROUNDS: '9',
       ALLOW_LOSSY_CATCH_UP: 'false',
+      SCALAR_CLIP: '0',
+      AGGREGATION_RULE: 'median',
+      AGGREGATION_TRIM_FRACTION: '0.25',
     };
     const e = new EnvReader(env);
     expect(readRunConfigEnv(e)).toEqual({
@@ -55,6 +58,9 @@ describe('readRunConfigEnv', () => {
       baseModelId: 'tiny@main',
       numRounds: 9,
       allowLossyCatchUp: false,
+      scalarClip: 0,
+      aggregationRule: 'median',
+      aggregationTrimFraction: 0.25,
     });
     expect(readRunConfigEnv(new EnvReader(env), ['numCandidateSeeds', 'seedSampling'])).toEqual({
       numCandidateSeeds: 64,

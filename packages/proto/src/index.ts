@@ -31,6 +31,7 @@ export {
   RunConfig,
   ModelFingerprint,
   SeedSampling,
+  AggregationRule,
   AggregationWeighting,
   RunStatus,
   RoundStatus,

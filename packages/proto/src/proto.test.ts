@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { credentials, type Metadata, Server, ServerCredentials, type ServiceError, status } from '@grpc/grpc-js';
 import {
+  AggregationRule,
   AggregationWeighting,
   type AggregatorServiceServer,
   AggregatorServiceClient,
@@ -117,7 +118,7 @@ describe('ErrorReason', () => {
       (v): v is ErrorReason =>
         typeof v === 'number' && v !== ErrorReason.ERROR_REASON_UNSPECIFIED && v !== ErrorReason.UNRECOGNIZED,
     );
-    expect(known).toHaveLength(16);
+    expect(known).toHaveLength(17);
     expect(documented.size).toBe(known.length);
     for (const reason of known) {
       expect(isKnownErrorReason(reason)).toBe(true);
@@ -190,6 +191,9 @@ describe('AggregatorService over grpc-js', () => {
           allowLossyCatchUp: false,
           importanceClip: 1000,
           importanceGradInitial: 0,
+          scalarClip: 1000,
+          aggregationRule: AggregationRule.AGGREGATION_RULE_MEAN,
+          aggregationTrimFraction: 0.1,
         },
         modelVersion: 7,
         accumulated: call.request.omitAccumulated ? [] : accumulated,

@@ -6,7 +6,7 @@ import {
   type RunConfigField,
 } from '@fedkseed/zo';
 
-import { AggregationWeighting, RunConfig, SeedSampling } from './generated/fedkseed/v1/run';
+import { AggregationRule, AggregationWeighting, RunConfig, SeedSampling } from './generated/fedkseed/v1/run';
 import { runConfigFromMessage, runConfigToMessage } from './run-config-message';
 
 describe('RunConfig message <-> zo RunConfig', () => {
@@ -27,6 +27,7 @@ describe('RunConfig message <-> zo RunConfig', () => {
     const message = runConfigToMessage(config);
     expect(message.seedSampling).toBe(SeedSampling.SEED_SAMPLING_IMPORTANCE);
     expect(message.aggregationWeighting).toBe(AggregationWeighting.AGGREGATION_WEIGHTING_EQUAL);
+    expect(message.aggregationRule).toBe(AggregationRule.AGGREGATION_RULE_TRIMMED_MEAN);
     const decoded = RunConfig.decode(RunConfig.encode(message).finish());
     expect(runConfigFromMessage(decoded)).toEqual(config);
     expect(runConfigFromMessage(runConfigToMessage(defaults))).toEqual(defaults);
@@ -60,8 +61,10 @@ function otherValue(field: RunConfigField, value: unknown): unknown {
       return (value as bigint) ^ 0xffff_ffff_0000_0000n;
     case 'int':
       return (value as number) + 1;
-    case 'number':
-      return (value as number) * 2 + 1;
+    case 'number': {
+      const other = (value as number) * 2 + 1;
+      return rule.lessThan !== undefined && !(other < rule.lessThan) ? (value as number) / 2 + 1e-3 : other;
+    }
     case 'enum':
       return rule.values.find((v) => v !== value);
     case 'bool':

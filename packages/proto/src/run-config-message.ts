@@ -6,12 +6,13 @@
  */
 import {
   resolveRunConfig,
+  type AggregationRuleMode,
   type AggregationWeightingMode,
   type RunConfig as RunConfigSettings,
   type SeedSamplingMode,
 } from '@fedkseed/zo';
 
-import { AggregationWeighting, SeedSampling, type RunConfig } from './generated/fedkseed/v1/run';
+import { AggregationRule, AggregationWeighting, SeedSampling, type RunConfig } from './generated/fedkseed/v1/run';
 
 const SEED_SAMPLING: Readonly<Record<SeedSamplingMode, SeedSampling>> = {
   uniform: SeedSampling.SEED_SAMPLING_UNIFORM,
@@ -21,6 +22,12 @@ const SEED_SAMPLING: Readonly<Record<SeedSamplingMode, SeedSampling>> = {
 const AGGREGATION_WEIGHTING: Readonly<Record<AggregationWeightingMode, AggregationWeighting>> = {
   'data-size': AggregationWeighting.AGGREGATION_WEIGHTING_DATA_SIZE,
   equal: AggregationWeighting.AGGREGATION_WEIGHTING_EQUAL,
+};
+
+const AGGREGATION_RULE: Readonly<Record<AggregationRuleMode, AggregationRule>> = {
+  mean: AggregationRule.AGGREGATION_RULE_MEAN,
+  'trimmed-mean': AggregationRule.AGGREGATION_RULE_TRIMMED_MEAN,
+  median: AggregationRule.AGGREGATION_RULE_MEDIAN,
 };
 
 /** The RunConfig message every client receives (RegisterClientResponse.run, GetRunStateResponse.run). */
@@ -42,6 +49,9 @@ export function runConfigToMessage(config: RunConfigSettings): RunConfig {
     allowLossyCatchUp: config.allowLossyCatchUp,
     importanceClip: config.importanceClip,
     importanceGradInitial: config.importanceGradInitial,
+    scalarClip: config.scalarClip,
+    aggregationRule: AGGREGATION_RULE[config.aggregationRule],
+    aggregationTrimFraction: config.aggregationTrimFraction,
   };
 }
 
@@ -50,11 +60,12 @@ export function runConfigToMessage(config: RunConfigSettings): RunConfig {
  * problem listed) when a value breaks them or an enum is unset or unknown to this version.
  */
 export function runConfigFromMessage(message: RunConfig): RunConfigSettings {
-  const { seedSampling, aggregationWeighting, ...fields } = message;
+  const { seedSampling, aggregationWeighting, aggregationRule, ...fields } = message;
   return resolveRunConfig({
     ...fields,
     seedSampling: modeOf(SEED_SAMPLING, seedSampling, 'seed_sampling'),
     aggregationWeighting: modeOf(AGGREGATION_WEIGHTING, aggregationWeighting, 'aggregation_weighting'),
+    aggregationRule: modeOf(AGGREGATION_RULE, aggregationRule, 'aggregation_rule'),
   });
 }
 

@@ -65,4 +65,5 @@ export {
   type StartGrpcServerOptions,
 } from './grpc-server';
 export { grpcServerMetricsInterceptor } from './grpc-metrics';
+export { scalarPairProblem } from './scalar-pair-check';
 export { runService, type RunnableService } from './run-service';

@@ -1,7 +1,8 @@
 --[[
   accept-upload: accept one client's upload for round r, at most once per (round, client). Guards, in order:
-  the round exists; a stored upload of the client makes a byte-identical repeat a 'duplicate' (whatever the
-  status, so a retry after a lost reply learns that it counted) and anything else DUPLICATE_SUBMISSION; the
+  the round exists; a stored upload of the client makes a repeat with byte-identical pairs a 'duplicate' (whatever
+  the status, so a retry after a lost reply learns that it counted; the header's step count and mean loss are not
+  compared, as the API defines a duplicate) and other pairs DUPLICATE_SUBMISSION; the
   round is collecting and not past its deadline; the client is registered and selected.
 
   KEYS[1]  run hash
@@ -35,7 +36,8 @@ end
 
 local stored = redis.call('HGET', KEYS[4], ARGV[2])
 if stored then
-  if stored ~= ARGV[3] then return {-10} end
+  -- The payload's first 12 bytes are its header (codec.ts: numLocalSteps, meanLoss); the pairs follow.
+  if string.sub(stored, 13) ~= string.sub(ARGV[3], 13) then return {-10} end
   return {0, redis.call('HLEN', KEYS[4]), redis.call('SCARD', KEYS[3])}
 end
 

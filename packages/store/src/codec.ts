@@ -45,6 +45,14 @@ export function encodeUpload(pairs: readonly ScalarGradient[], numLocalSteps: nu
   return buf;
 }
 
+/**
+ * Whether two encoded uploads carry the same pairs, bit for bit: what makes a repeat a duplicate (the API's
+ * definition; the header's step count and mean loss do not count).
+ */
+export function samePairs(a: Buffer, b: Buffer): boolean {
+  return a.subarray(UPLOAD_HEADER_BYTES).equals(b.subarray(UPLOAD_HEADER_BYTES));
+}
+
 export function decodeUpload(buf: Buffer): UploadPayload {
   if (buf.length < UPLOAD_HEADER_BYTES || (buf.length - UPLOAD_HEADER_BYTES) % PAIR_BYTES !== 0)
     throw new Error(`decodeUpload: ${buf.length} bytes is not a stored upload`);

@@ -6,7 +6,7 @@
  */
 import type { RunConfig, RunConfigInput, ScalarGradient } from '@fedkseed/zo';
 
-import { decodeDelta, decodeFingerprint, decodeFloat64Vector, decodeUpload } from './codec';
+import { decodeDelta, decodeFingerprint, decodeFloat64Vector, decodeUpload, samePairs } from './codec';
 import { storeError } from './errors';
 import type {
   AcceptUploadResult,
@@ -231,7 +231,7 @@ export class InMemoryRoundStore implements RoundStore {
     if (!r) throw storeError('ROUND_NOT_OPEN', { round, clientId, version: run.version });
     const existing = r.uploads.get(clientId);
     if (existing !== undefined) {
-      if (!existing.equals(payload)) throw storeError('DUPLICATE_SUBMISSION', { round, clientId });
+      if (!samePairs(existing, payload)) throw storeError('DUPLICATE_SUBMISSION', { round, clientId });
       return { status: 'duplicate', numUploads: r.uploads.size, numParticipants: r.participants.length };
     }
     if (r.status !== 'collecting')

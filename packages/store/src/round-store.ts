@@ -115,7 +115,7 @@ export interface UploadInput {
 }
 
 export interface AcceptUploadResult {
-  /** 'duplicate' when the same client already uploaded a byte-identical payload for the round. */
+  /** 'duplicate' when the same client already uploaded the same pairs, bit for bit, for the round. */
   status: 'accepted' | 'duplicate';
   /** Uploads accepted for the round so far, for quorum checks. */
   numUploads: number;
@@ -227,9 +227,9 @@ export interface RoundStore {
   hasUpload(round: number, clientId: string): Promise<boolean>;
 
   /**
-   * One atomic step. A byte-identical repeat (same pairs, numLocalSteps and meanLoss) returns 'duplicate'
-   * whatever the round's status; otherwise fails ROUND_NOT_OPEN, ROUND_CLOSED (closing, closed or past the
-   * deadline), UNKNOWN_CLIENT, NOT_SELECTED or DUPLICATE_SUBMISSION (a different payload).
+   * One atomic step. A repeat with the same pairs, bit for bit, returns 'duplicate' and changes nothing whatever
+   * the round's status and whatever its numLocalSteps and meanLoss; otherwise fails ROUND_NOT_OPEN, ROUND_CLOSED
+   * (closing, closed or past the deadline), UNKNOWN_CLIENT, NOT_SELECTED or DUPLICATE_SUBMISSION (other pairs).
    */
   acceptUpload(input: UploadInput): Promise<AcceptUploadResult>;
 

@@ -35,7 +35,7 @@ export {
   type ParameterLayout,
   type ParameterTensor,
 } from './parameter-set';
-export type { ScalarGradient } from './scalar-gradient';
+export { MAX_ABS_SCALAR_GRAD, type ScalarGradient } from './scalar-gradient';
 export type { PerturbTarget } from './perturb-target';
 export type { ZoTrainable } from './zo-trainable';
 export { zoStep, zoStepPerturbed, type ZoStepOptions, type ZoStepResult, type ZoSkipReason } from './zo-step';
@@ -76,7 +76,7 @@ export {
   type ParamsLocalTrainOptions,
   type LocalTrainResult,
 } from './local-train';
-export { aggregateRound, type ClientUpload, type RoundAggregate } from './aggregate-round';
+export { aggregateRound, type AggregationOptions, type ClientUpload, type RoundAggregate } from './aggregate-round';
 export { applyDelta, diffAccumulated, type KeyedSeedDelta, type SeedDelta } from './apply-delta';
 export {
   modelFingerprint,
@@ -96,6 +96,8 @@ export {
   RUN_ID_PATTERN,
   SEED_SAMPLING_MODES,
   AGGREGATION_WEIGHTING_MODES,
+  AGGREGATION_RULE_MODES,
+  type AggregationRuleMode,
   type AggregationWeightingMode,
   type RunConfig,
   type RunConfigField,

@@ -13,9 +13,15 @@
 export type SeedSamplingMode = 'uniform' | 'importance';
 /** How a round's uploads are weighted when they are added into A (renormalized over the clients that reported). */
 export type AggregationWeightingMode = 'data-size' | 'equal';
+/**
+ * How the clients' contributions to one seed are combined: their weighted mean (FedKSeed), or a robust location
+ * over the clients that drew the seed (aggregate-round.ts has the definitions and what they cost).
+ */
+export type AggregationRuleMode = 'mean' | 'trimmed-mean' | 'median';
 
 export const SEED_SAMPLING_MODES: readonly SeedSamplingMode[] = ['uniform', 'importance'];
 export const AGGREGATION_WEIGHTING_MODES: readonly AggregationWeightingMode[] = ['data-size', 'equal'];
+export const AGGREGATION_RULE_MODES: readonly AggregationRuleMode[] = ['mean', 'trimmed-mean', 'median'];
 
 /** Run ids become part of store key names and token inputs: a safe alphabet (no braces, which would break a Redis hash tag). */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
@@ -53,6 +59,15 @@ export interface RunConfig {
   numRounds: number;
   /** Whether catch-ups may be sent as bfloat16 (half the bytes; bit-exact state stays available). @default true */
   allowLossyCatchUp: boolean;
+  /**
+   * Server-side bound c on every accepted |g| before it enters A: each scalar is clipped to [-c, c]; 0 = none.
+   * The default is the official code's bias_loss_clip (the same c as importanceClip). @default 1000
+   */
+  scalarClip: number;
+  /** How the server combines the clients' contributions to a seed: weighted mean, trimmed mean or median. @default 'mean' */
+  aggregationRule: AggregationRuleMode;
+  /** 'trimmed-mean': the fraction of the contributions to a seed dropped at each end, in [0, 0.5). @default 0.1 */
+  aggregationTrimFraction: number;
 }
 
 export type RunConfigField = keyof RunConfig;
@@ -76,6 +91,9 @@ export const RUN_CONFIG_DEFAULTS: Readonly<Omit<RunConfig, 'runId' | 'runSeed'>>
   baseModelId: '',
   numRounds: 0,
   allowLossyCatchUp: true,
+  scalarClip: 1000,
+  aggregationRule: 'mean',
+  aggregationTrimFraction: 0.1,
 });
 
 const MAX_UINT32 = 0xffffffff;
@@ -85,7 +103,7 @@ export type RunConfigFieldRule =
   | { kind: 'string'; maxLength: number; pattern?: RegExp }
   | { kind: 'uint64' }
   | { kind: 'int'; min: number; max: number }
-  | { kind: 'number'; min?: number; greaterThan?: number }
+  | { kind: 'number'; min?: number; greaterThan?: number; lessThan?: number }
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'bool' };
 
@@ -107,6 +125,9 @@ export const RUN_CONFIG_FIELDS: Readonly<Record<RunConfigField, RunConfigFieldRu
   baseModelId: { kind: 'string', maxLength: 256 },
   numRounds: { kind: 'int', min: 0, max: MAX_UINT32 },
   allowLossyCatchUp: { kind: 'bool' },
+  scalarClip: { kind: 'number', min: 0 },
+  aggregationRule: { kind: 'enum', values: AGGREGATION_RULE_MODES },
+  aggregationTrimFraction: { kind: 'number', min: 0, lessThan: 0.5 },
 });
 
 export const RUN_CONFIG_FIELD_NAMES = Object.keys(RUN_CONFIG_FIELDS) as readonly RunConfigField[];
@@ -142,11 +163,14 @@ export function runConfigFieldProblem(field: RunConfigField, value: unknown): st
         typeof value !== 'number' ||
         !Number.isFinite(v) ||
         (rule.min !== undefined && v < rule.min) ||
-        (rule.greaterThan !== undefined && !(v > rule.greaterThan));
+        (rule.greaterThan !== undefined && !(v > rule.greaterThan)) ||
+        (rule.lessThan !== undefined && !(v < rule.lessThan));
       if (!bad) return undefined;
-      const bound =
-        rule.greaterThan !== undefined ? ` > ${rule.greaterThan}` : rule.min !== undefined ? ` >= ${rule.min}` : '';
-      return `${field} must be a finite number${bound}, got ${got}`;
+      const bounds = [
+        rule.greaterThan !== undefined ? `> ${rule.greaterThan}` : rule.min !== undefined ? `>= ${rule.min}` : '',
+        rule.lessThan !== undefined ? `< ${rule.lessThan}` : '',
+      ].filter(Boolean);
+      return `${field} must be a finite number${bounds.length ? ` ${bounds.join(' and ')}` : ''}, got ${got}`;
     }
     case 'enum':
       if (typeof value !== 'string' || !rule.values.includes(value))

@@ -108,6 +108,16 @@ describe('zoStep', () => {
       engine,
     });
     expect(clipped).toMatchObject({ skipped: true, skipReason: 'grad-clip' });
+    // (1e7 - 0) / (2 * 1e-6) = 5e12 is above the API's bound 1e12: no pair could be uploaded.
+    calls = 0;
+    const huge = await zoStep(params, async () => (calls++ === 0 ? 1e7 : 0), {
+      seedIndex: 3,
+      key: seeds.key(3),
+      eps: 1e-6,
+      lr: 1,
+      engine,
+    });
+    expect(huge).toMatchObject({ skipped: true, skipReason: 'scalar-out-of-range', scalarGrad: 0 });
     expect(maxRelDiff(params.flatten(), before)).toBeLessThan(4e-7);
   });
 

@@ -17,6 +17,7 @@ import { defaultPerturbEngine } from './create-perturb-engine';
 import { ParameterSet } from './parameter-set';
 import type { PerturbEngine } from './perturb-engine';
 import type { PerturbTarget } from './perturb-target';
+import { MAX_ABS_SCALAR_GRAD } from './scalar-gradient';
 
 export interface ZoStepOptions {
   /** Index of the candidate seed that names z (recorded in the result). */
@@ -33,7 +34,8 @@ export interface ZoStepOptions {
   engine?: PerturbEngine;
 }
 
-export type ZoSkipReason = 'non-finite-loss' | 'grad-clip';
+/** Why a step recorded no pair: a loss was not finite, |L+ - L-| exceeded gradClip, or |g| the API's bound. */
+export type ZoSkipReason = 'non-finite-loss' | 'grad-clip' | 'scalar-out-of-range';
 
 export interface ZoStepResult {
   seedIndex: number;
@@ -68,6 +70,7 @@ export function estimateScalarGrad(
   if (gradClip !== undefined && Math.abs(diff) > gradClip) return { scalarGrad: 0, skipReason: 'grad-clip' };
   const scalarGrad = Math.fround(diff / (2 * eps));
   if (!Number.isFinite(scalarGrad)) return { scalarGrad: 0, skipReason: 'non-finite-loss' };
+  if (Math.abs(scalarGrad) > MAX_ABS_SCALAR_GRAD) return { scalarGrad: 0, skipReason: 'scalar-out-of-range' };
   return { scalarGrad };
 }
 

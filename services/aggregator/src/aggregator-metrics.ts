@@ -79,6 +79,11 @@ export class AggregatorMetrics {
     help: 'Local ZO steps the accepted uploads report as skipped (non-finite or past the clip).',
     registers: [this.registry],
   });
+  private readonly clipped = new Counter({
+    name: m('scalars_clipped_total'),
+    help: "Accepted scalar gradients that the run's scalar_clip bounded when their round closed (a poisoning signal).",
+    registers: [this.registry],
+  });
   private readonly catchUps = new Counter({
     name: m('catch_ups_total'),
     help: 'Catch-ups sent with tasks, by encoding (sparse, dense, dense_bf16).',
@@ -114,6 +119,7 @@ export class AggregatorMetrics {
         this.missing.inc(Math.max(0, opened.selected - event.numUploads));
       }
       this.roundsClosed.inc({ trigger: this.lastTrigger.get(event.round) ?? 'resume' });
+      this.clipped.inc(event.numClipped);
       this.open.set(0);
       this.reported.set(event.numUploads);
       this.openedAt.delete(event.round);

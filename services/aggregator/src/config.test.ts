@@ -40,6 +40,9 @@ describe('loadConfig', () => {
         baseModelId: '',
         allowLossyCatchUp: true,
         numRounds: 0,
+        scalarClip: 1000,
+        aggregationRule: 'mean',
+        aggregationTrimFraction: 0.1,
       },
       rounds: {
         clientFraction: 0.05,

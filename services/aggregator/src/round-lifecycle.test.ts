@@ -114,7 +114,7 @@ describe('RoundLifecycle', () => {
     await lifecycle.idle();
     expect(events.slice(1, 3)).toEqual([
       { type: 'closing', round: 0, lease: 'acquired', trigger: 'deadline' },
-      { type: 'closed', round: 0, numUploads: 1, version: 1 },
+      { type: 'closed', round: 0, numUploads: 1, version: 1, numClipped: 0 },
     ]);
     // Only c-1 reported: its weight renormalizes to 1.
     expect((await store.getAccumulated()).accumulated[2]).toBe(4);
@@ -127,7 +127,7 @@ describe('RoundLifecycle', () => {
     await lifecycle.idle();
     expect(events.slice(4)).toEqual([
       { type: 'closing', round: 1, lease: 'acquired', trigger: 'quorum' },
-      { type: 'closed', round: 1, numUploads: 2, version: 2 },
+      { type: 'closed', round: 1, numUploads: 2, version: 2, numClipped: 0 },
       { type: 'finished', version: 2 },
     ]);
     await lifecycle.stop();

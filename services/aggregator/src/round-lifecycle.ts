@@ -41,7 +41,8 @@ export type LifecycleEvent =
   /** Train jobs enqueued for the round's queue-fed participants (`clientIds`); a repeat adds none twice. */
   | { type: 'enqueued'; round: number; clientIds: string[] }
   | { type: 'closing'; round: number; lease: 'acquired' | 'renewed' | 'taken-over'; trigger: CloseTrigger }
-  | { type: 'closed'; round: number; numUploads: number; version: number }
+  /** `numClipped`: the round's scalars that the run's scalarClip changed (a poisoning signal). */
+  | { type: 'closed'; round: number; numUploads: number; version: number; numClipped: number }
   | { type: 'finished'; version: number };
 
 export type CloseTrigger = 'quorum' | 'deadline' | 'resume';
@@ -350,7 +351,7 @@ export class RoundLifecycle {
     const { version, accumulated } = await this.store.getAccumulated();
     if (version !== round) return { kind: 'already-closed' };
     const uploads = await this.store.readUploads(round);
-    const aggregate = aggregateRound(accumulated, uploads);
+    const aggregate = aggregateRound(accumulated, uploads, this.run);
     let committed: number;
     try {
       ({ version: committed } = await this.store.commitClose({
@@ -371,9 +372,16 @@ export class RoundLifecycle {
       uploads: uploads.length,
       pairs: uploads.reduce((n, u) => n + u.pairs.length, 0),
       changedSeeds: aggregate.deltaSeedIndices.length,
+      clippedScalars: aggregate.numClipped,
       version: committed,
     });
-    this.options.onEvent?.({ type: 'closed', round, numUploads: uploads.length, version: committed });
+    this.options.onEvent?.({
+      type: 'closed',
+      round,
+      numUploads: uploads.length,
+      version: committed,
+      numClipped: aggregate.numClipped,
+    });
     if (this.importance) {
       // Best effort here; the next round's opening repeats it, so a failure delays nothing for good.
       await this.reportRound(this.importance, round, uploads).catch((e: unknown) =>

@@ -5,7 +5,7 @@
  * not selected) ahead of them. The order within follows the API: version, then the pairs, then the counts.
  */
 import { ErrorReason, type RegisterClientRequest, type SubmitScalarGradientsRequest } from '@fedkseed/proto';
-import { ApiError } from '@fedkseed/service-kit';
+import { ApiError, scalarPairProblem } from '@fedkseed/service-kit';
 import { fingerprintProblem } from '@fedkseed/store';
 import type { AggregationWeightingMode } from '@fedkseed/zo';
 
@@ -54,21 +54,9 @@ export function checkUpload(request: SubmitScalarGradientsRequest, rules: Upload
     for (const i of rules.assignedSeeds) unused.set(i, (unused.get(i) ?? 0) + 1);
   }
   for (let position = 0; position < pairs.length; position++) {
-    const { seedIndex, scalarGrad } = pairs[position];
-    if (!(seedIndex < rules.numCandidateSeeds))
-      return new ApiError(
-        ErrorReason.ERROR_REASON_SEED_INDEX_OUT_OF_RANGE,
-        `pair ${position}: seed index ${seedIndex} is not in [0, ${rules.numCandidateSeeds})`,
-        { position, seed_index: seedIndex, num_candidate_seeds: rules.numCandidateSeeds },
-      );
-    if (!Number.isFinite(scalarGrad))
-      return new ApiError(
-        ErrorReason.ERROR_REASON_NON_FINITE_SCALAR,
-        `pair ${position}: scalar gradient ${scalarGrad}`,
-        {
-          position,
-        },
-      );
+    const pairProblem = scalarPairProblem(position, pairs[position], rules.numCandidateSeeds);
+    if (pairProblem) return pairProblem;
+    const { seedIndex } = pairs[position];
     if (unused) {
       const left = unused.get(seedIndex) ?? 0;
       if (left === 0)

@@ -163,7 +163,16 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
       acceptedPairCount: upload.scalarGradients.length,
     });
     expect(await app.store.dump()).toBe(before);
-    const different = { ...upload, meanLocalLoss: upload.meanLocalLoss + 1 };
+    // Same pairs, another mean loss: still the same upload (the API's duplicate), nothing written.
+    expect(await caller.submit(a.token, { ...upload, meanLocalLoss: upload.meanLocalLoss + 1 })).toEqual({
+      duplicate: true,
+      acceptedPairCount: upload.scalarGradients.length,
+    });
+    expect(await app.store.dump()).toBe(before);
+    const different = {
+      ...upload,
+      scalarGradients: upload.scalarGradients.map((p, j) => (j === 0 ? { ...p, scalarGrad: p.scalarGrad + 1 } : p)),
+    };
     expect(await failure(caller.submit(a.token, different))).toMatchObject({
       code: status.ALREADY_EXISTS,
       reason: 'ERROR_REASON_DUPLICATE_SUBMISSION',
@@ -176,7 +185,7 @@ describe.each(kinds)('aggregator end to end (%s store)', (kind) => {
         `fedkseed_grpc_server_errors_total{${errors},grpc_code="ALREADY_EXISTS",reason="ERROR_REASON_DUPLICATE_SUBMISSION"}`,
       ),
     ).toBe(1);
-    expect(sample(exposition, 'fedkseed_uploads_total{outcome="duplicate"}')).toBe(2); // the two repeats above
+    expect(sample(exposition, 'fedkseed_uploads_total{outcome="duplicate"}')).toBe(3); // the three repeats above
     expect(await app.store.dump()).toBe(before);
     // After uploading, the client waits.
     expect((await caller.getTask(a.token, 0)).status).toBe(TaskStatus.TASK_STATUS_WAIT);

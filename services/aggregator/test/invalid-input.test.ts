@@ -167,6 +167,14 @@ describe.each(kinds)('refused requests change nothing (%s store)', (kind) => {
         },
       );
     }
+    // Finite but beyond the API's bound (3e38 twice made A[15] 6e38 and every later catch-up infinite).
+    const huge = pairs.map((p, j) => (j === 1 ? { seedIndex: 15, scalarGrad: 3e38 } : p));
+    await refused(
+      () => caller.submit(a.token, withPairs(huge)),
+      status.INVALID_ARGUMENT,
+      'ERROR_REASON_SCALAR_OUT_OF_RANGE',
+      { position: '1', max_abs_scalar_grad: '1000000000000' },
+    );
     const tooMany = Array.from({ length: 9 }, (_, j) => ({ seedIndex: j, scalarGrad: 1 }));
     await refused(
       () => caller.submit(a.token, withPairs(tooMany, { skippedSteps: 0, localStepsRun: 8 })),
@@ -255,7 +263,10 @@ describe.each(kinds)('refused requests change nothing (%s store)', (kind) => {
     const lateNaN = { ...late, scalarGradients: late.scalarGradients.map((p) => ({ ...p, scalarGrad: NaN })) };
     await refused(() => caller.submit(b.token, lateNaN), status.FAILED_PRECONDITION, 'ERROR_REASON_ROUND_CLOSED');
     // A different upload from a for the closed round: the first one stands.
-    const different = { ...valid, meanLocalLoss: valid.meanLocalLoss + 1 };
+    const different = {
+      ...valid,
+      scalarGradients: valid.scalarGradients.map((p, j) => (j === 0 ? { ...p, scalarGrad: p.scalarGrad + 1 } : p)),
+    };
     await refused(() => caller.submit(a.token, different), status.ALREADY_EXISTS, 'ERROR_REASON_DUPLICATE_SUBMISSION', {
       round: '1',
     });

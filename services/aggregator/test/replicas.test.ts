@@ -161,7 +161,7 @@ describeRedis('aggregator replicas on one Redis run', () => {
       .sort((a, b) => (a.id < b.id ? -1 : 1));
     expect(bits(state.accumulated)).toBe(bits(aggregateRound(new Float64Array(K), sorted).accumulated));
     expect(second.events.filter((e) => e.type === 'closed')).toEqual([
-      { type: 'closed', round: 0, numUploads: 3, version: 1 },
+      { type: 'closed', round: 0, numUploads: 3, version: 1, numClipped: 0 },
     ]);
   });
 

@@ -11,7 +11,7 @@ import {
   type SubmitScalarGradientsRequest,
 } from '@fedkseed/proto';
 import { taskSeedSource } from '@fedkseed/sdk';
-import { aggregateRound, type ScalarGradient } from '@fedkseed/zo';
+import { aggregateRound, type AggregationOptions, type ScalarGradient } from '@fedkseed/zo';
 
 import { rng, waitFor, type AggregatorCaller } from './harness';
 
@@ -32,6 +32,8 @@ export class SimClient {
   /** Catch-ups applied, by encoding. */
   readonly catchUpEncodings: Record<string, number> = {};
   done = false;
+  /** An attacker's scalars: when set, step t uploads this instead of a random one. */
+  poison?: (step: number) => number;
 
   private constructor(
     readonly clientId: string,
@@ -80,7 +82,7 @@ export class SimClient {
         skipped++;
         continue;
       }
-      pairs.push({ seedIndex, scalarGrad: Math.fround((random() - 0.5) * 10) });
+      pairs.push({ seedIndex, scalarGrad: Math.fround(this.poison ? this.poison(t) : (random() - 0.5) * 10) });
       lossSum += 2 + random();
     }
     return {
@@ -122,14 +124,19 @@ export class SimClient {
 }
 
 /** A after every round's recorded uploads, applied with aggregateRound in the store's order (client id). */
-export function expectedAccumulated(uploads: readonly RecordedUpload[], numRounds: number, k: number): Float64Array {
+export function expectedAccumulated(
+  uploads: readonly RecordedUpload[],
+  numRounds: number,
+  k: number,
+  options: AggregationOptions = {},
+): Float64Array {
   let accumulated: Float64Array = new Float64Array(k);
   for (let round = 1; round <= numRounds; round++) {
     const of = uploads
       .filter((u) => u.round === round)
       .sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0))
       .map((u) => ({ pairs: u.pairs, weight: u.numExamples }));
-    accumulated = aggregateRound(accumulated, of).accumulated;
+    accumulated = aggregateRound(accumulated, of, options).accumulated;
   }
   return accumulated;
 }

@@ -23,7 +23,7 @@ import {
   type SeedProbabilityServiceServer,
 } from '@fedkseed/proto';
 import { type Logger } from '@fedkseed/process-kit';
-import { ApiError, unaryHandler } from '@fedkseed/service-kit';
+import { ApiError, scalarPairProblem, unaryHandler } from '@fedkseed/service-kit';
 import type { RoundStore } from '@fedkseed/store';
 import type { SeedStrategy } from '@fedkseed/zo';
 
@@ -97,25 +97,8 @@ export class SeedProbabilityService {
     // The whole request is checked before anything is recorded.
     const pairs = request.scalarGradients;
     for (let position = 0; position < pairs.length; position++) {
-      const { seedIndex, scalarGrad } = pairs[position];
-      if (!(seedIndex < this.numCandidateSeeds))
-        throw new ApiError(
-          ErrorReason.ERROR_REASON_SEED_INDEX_OUT_OF_RANGE,
-          `pair ${position}: seed index ${seedIndex}`,
-          {
-            position,
-            seed_index: seedIndex,
-            num_candidate_seeds: this.numCandidateSeeds,
-          },
-        );
-      if (!Number.isFinite(scalarGrad))
-        throw new ApiError(
-          ErrorReason.ERROR_REASON_NON_FINITE_SCALAR,
-          `pair ${position}: scalar gradient ${scalarGrad}`,
-          {
-            position,
-          },
-        );
+      const problem = scalarPairProblem(position, pairs[position], this.numCandidateSeeds);
+      if (problem) throw problem;
     }
     const { status } = await this.store.recordRoundScalars(request.round, pairs);
     const duplicate = status === 'duplicate';

@@ -223,6 +223,11 @@ describe.each(kinds)('seed-probability service (%s store)', (kind) => {
         status.INVALID_ARGUMENT,
         'ERROR_REASON_NON_FINITE_SCALAR',
       ],
+      [
+        { round: 1, numCandidateSeeds: 16, scalarGradients: [...pairs, { seedIndex: 2, scalarGrad: -3e38 }] },
+        status.INVALID_ARGUMENT,
+        'ERROR_REASON_SCALAR_OUT_OF_RANGE',
+      ],
     ];
     for (const [req, code, reason] of cases) {
       const before = await store.dump();

@@ -1555,14 +1555,15 @@ export const AggregatorServiceService = {
   },
   /**
    * Uploads the scalar gradients of one round's local training. Idempotent by (round, client): a repeat of the
-   * recorded upload (same model_version and the same pairs in the same order, bit for bit) returns OK with
-   * duplicate = true and changes nothing, even after the round closed; a different upload for the same
+   * recorded upload (same model_version and the same pairs in the same order, bit for bit; the step counts,
+   * mean_local_loss and base_model_fingerprint are not compared) returns OK with duplicate = true and changes
+   * nothing, even after the round closed; an upload with other pairs for the same
    * (round, client) fails and the first one stands. Checks, in order: token, duplicate, round open, selected,
    * version, pairs.
    * Errors: UNAUTHENTICATED/BAD_TOKEN; NOT_FOUND/UNKNOWN_CLIENT; ALREADY_EXISTS/DUPLICATE_SUBMISSION;
    * FAILED_PRECONDITION/ROUND_NOT_OPEN, ROUND_CLOSED or STALE_VERSION; PERMISSION_DENIED/NOT_SELECTED;
-   * INVALID_ARGUMENT/SEED_INDEX_OUT_OF_RANGE, SEED_NOT_ASSIGNED, NON_FINITE_SCALAR, TOO_MANY_PAIRS or
-   * INVALID_FIELD (step counts that do not add up).
+   * INVALID_ARGUMENT/SEED_INDEX_OUT_OF_RANGE, SEED_NOT_ASSIGNED, NON_FINITE_SCALAR, SCALAR_OUT_OF_RANGE,
+   * TOO_MANY_PAIRS or INVALID_FIELD (step counts that do not add up).
    */
   submitScalarGradients: {
     path: "/fedkseed.v1.AggregatorService/SubmitScalarGradients" as const,
@@ -1614,14 +1615,15 @@ export interface AggregatorServiceServer extends UntypedServiceImplementation {
   getTask: handleUnaryCall<GetTaskRequest, GetTaskResponse>;
   /**
    * Uploads the scalar gradients of one round's local training. Idempotent by (round, client): a repeat of the
-   * recorded upload (same model_version and the same pairs in the same order, bit for bit) returns OK with
-   * duplicate = true and changes nothing, even after the round closed; a different upload for the same
+   * recorded upload (same model_version and the same pairs in the same order, bit for bit; the step counts,
+   * mean_local_loss and base_model_fingerprint are not compared) returns OK with duplicate = true and changes
+   * nothing, even after the round closed; an upload with other pairs for the same
    * (round, client) fails and the first one stands. Checks, in order: token, duplicate, round open, selected,
    * version, pairs.
    * Errors: UNAUTHENTICATED/BAD_TOKEN; NOT_FOUND/UNKNOWN_CLIENT; ALREADY_EXISTS/DUPLICATE_SUBMISSION;
    * FAILED_PRECONDITION/ROUND_NOT_OPEN, ROUND_CLOSED or STALE_VERSION; PERMISSION_DENIED/NOT_SELECTED;
-   * INVALID_ARGUMENT/SEED_INDEX_OUT_OF_RANGE, SEED_NOT_ASSIGNED, NON_FINITE_SCALAR, TOO_MANY_PAIRS or
-   * INVALID_FIELD (step counts that do not add up).
+   * INVALID_ARGUMENT/SEED_INDEX_OUT_OF_RANGE, SEED_NOT_ASSIGNED, NON_FINITE_SCALAR, SCALAR_OUT_OF_RANGE,
+   * TOO_MANY_PAIRS or INVALID_FIELD (step counts that do not add up).
    */
   submitScalarGradients: handleUnaryCall<SubmitScalarGradientsRequest, SubmitScalarGradientsResponse>;
   /**
@@ -1683,14 +1685,15 @@ export interface AggregatorServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Uploads the scalar gradients of one round's local training. Idempotent by (round, client): a repeat of the
-   * recorded upload (same model_version and the same pairs in the same order, bit for bit) returns OK with
-   * duplicate = true and changes nothing, even after the round closed; a different upload for the same
+   * recorded upload (same model_version and the same pairs in the same order, bit for bit; the step counts,
+   * mean_local_loss and base_model_fingerprint are not compared) returns OK with duplicate = true and changes
+   * nothing, even after the round closed; an upload with other pairs for the same
    * (round, client) fails and the first one stands. Checks, in order: token, duplicate, round open, selected,
    * version, pairs.
    * Errors: UNAUTHENTICATED/BAD_TOKEN; NOT_FOUND/UNKNOWN_CLIENT; ALREADY_EXISTS/DUPLICATE_SUBMISSION;
    * FAILED_PRECONDITION/ROUND_NOT_OPEN, ROUND_CLOSED or STALE_VERSION; PERMISSION_DENIED/NOT_SELECTED;
-   * INVALID_ARGUMENT/SEED_INDEX_OUT_OF_RANGE, SEED_NOT_ASSIGNED, NON_FINITE_SCALAR, TOO_MANY_PAIRS or
-   * INVALID_FIELD (step counts that do not add up).
+   * INVALID_ARGUMENT/SEED_INDEX_OUT_OF_RANGE, SEED_NOT_ASSIGNED, NON_FINITE_SCALAR, SCALAR_OUT_OF_RANGE,
+   * TOO_MANY_PAIRS or INVALID_FIELD (step counts that do not add up).
    */
   submitScalarGradients(
     request: SubmitScalarGradientsRequest,

@@ -77,6 +77,11 @@ export enum ErrorReason {
   ERROR_REASON_RESOURCE_EXHAUSTED = 15,
   /** ERROR_REASON_STORE_UNAVAILABLE - UNAVAILABLE. The round-state store cannot be reached; retry with backoff. Metadata: retry_after_ms. */
   ERROR_REASON_STORE_UNAVAILABLE = 16,
+  /**
+   * ERROR_REASON_SCALAR_OUT_OF_RANGE - INVALID_ARGUMENT. |scalar_grad| exceeds the API's bound 1e12 (ScalarGradient.scalar_grad). Metadata: position,
+   * max_abs_scalar_grad.
+   */
+  ERROR_REASON_SCALAR_OUT_OF_RANGE = 17,
   UNRECOGNIZED = -1,
 }
 
@@ -133,6 +138,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 16:
     case "ERROR_REASON_STORE_UNAVAILABLE":
       return ErrorReason.ERROR_REASON_STORE_UNAVAILABLE;
+    case 17:
+    case "ERROR_REASON_SCALAR_OUT_OF_RANGE":
+      return ErrorReason.ERROR_REASON_SCALAR_OUT_OF_RANGE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -176,6 +184,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "ERROR_REASON_RESOURCE_EXHAUSTED";
     case ErrorReason.ERROR_REASON_STORE_UNAVAILABLE:
       return "ERROR_REASON_STORE_UNAVAILABLE";
+    case ErrorReason.ERROR_REASON_SCALAR_OUT_OF_RANGE:
+      return "ERROR_REASON_SCALAR_OUT_OF_RANGE";
     case ErrorReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

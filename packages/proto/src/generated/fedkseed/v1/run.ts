@@ -97,6 +97,59 @@ export function aggregationWeightingToJSON(object: AggregationWeighting): string
   }
 }
 
+/** How the contributions s_c,i (client c's summed, clipped scalars for seed i) become A's change at i. */
+export enum AggregationRule {
+  /** AGGREGATION_RULE_UNSPECIFIED - Not set; servers never send it. */
+  AGGREGATION_RULE_UNSPECIFIED = 0,
+  /** AGGREGATION_RULE_MEAN - FedKSeed: sum over reporting clients of w_c * s_c,i (AggregationWeighting gives w_c). */
+  AGGREGATION_RULE_MEAN = 1,
+  /**
+   * AGGREGATION_RULE_TRIMMED_MEAN - (sum of w_c over the clients D_i that drew seed i) * the mean of s_c,i over D_i after dropping
+   * floor(aggregation_trim_fraction * |D_i|) values at each end.
+   */
+  AGGREGATION_RULE_TRIMMED_MEAN = 2,
+  /** AGGREGATION_RULE_MEDIAN - (sum of w_c over D_i) * the median of s_c,i over D_i (the mean of the middle two for an even count). */
+  AGGREGATION_RULE_MEDIAN = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function aggregationRuleFromJSON(object: any): AggregationRule {
+  switch (object) {
+    case 0:
+    case "AGGREGATION_RULE_UNSPECIFIED":
+      return AggregationRule.AGGREGATION_RULE_UNSPECIFIED;
+    case 1:
+    case "AGGREGATION_RULE_MEAN":
+      return AggregationRule.AGGREGATION_RULE_MEAN;
+    case 2:
+    case "AGGREGATION_RULE_TRIMMED_MEAN":
+      return AggregationRule.AGGREGATION_RULE_TRIMMED_MEAN;
+    case 3:
+    case "AGGREGATION_RULE_MEDIAN":
+      return AggregationRule.AGGREGATION_RULE_MEDIAN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AggregationRule.UNRECOGNIZED;
+  }
+}
+
+export function aggregationRuleToJSON(object: AggregationRule): string {
+  switch (object) {
+    case AggregationRule.AGGREGATION_RULE_UNSPECIFIED:
+      return "AGGREGATION_RULE_UNSPECIFIED";
+    case AggregationRule.AGGREGATION_RULE_MEAN:
+      return "AGGREGATION_RULE_MEAN";
+    case AggregationRule.AGGREGATION_RULE_TRIMMED_MEAN:
+      return "AGGREGATION_RULE_TRIMMED_MEAN";
+    case AggregationRule.AGGREGATION_RULE_MEDIAN:
+      return "AGGREGATION_RULE_MEDIAN";
+    case AggregationRule.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Whether the run still opens rounds. */
 export enum RunStatus {
   /** RUN_STATUS_UNSPECIFIED - Not set; servers never send it. */
@@ -256,6 +309,19 @@ export interface RunConfig {
   importanceClip: number;
   /** FedKSeed-Pro: the value every seed's importance history starts with (so each count starts at 1). Default 0. */
   importanceGradInitial: number;
+  /**
+   * Server-side bound c on |g|: every accepted scalar gradient is clipped to [-c, c] before it enters A, so one
+   * client moves A[i] by at most its weight * tau * c in a round (a poisoning defence). 0: no clip. Default 1000,
+   * the official code's bias_loss_clip. Clients need it only to reproduce A from uploads.
+   */
+  scalarClip: number;
+  /** How the server combines the clients' contributions to one seed. */
+  aggregationRule: AggregationRule;
+  /**
+   * AGGREGATION_RULE_TRIMMED_MEAN: the fraction of a seed's contributions dropped at each end, in [0, 0.5).
+   * Default 0.1.
+   */
+  aggregationTrimFraction: number;
 }
 
 /**
@@ -294,6 +360,9 @@ function createBaseRunConfig(): RunConfig {
     allowLossyCatchUp: false,
     importanceClip: 0,
     importanceGradInitial: 0,
+    scalarClip: 0,
+    aggregationRule: 0,
+    aggregationTrimFraction: 0,
   };
 }
 
@@ -349,6 +418,15 @@ export const RunConfig: MessageFns<RunConfig> = {
     }
     if (message.importanceGradInitial !== 0) {
       writer.uint32(129).double(message.importanceGradInitial);
+    }
+    if (message.scalarClip !== 0) {
+      writer.uint32(137).double(message.scalarClip);
+    }
+    if (message.aggregationRule !== 0) {
+      writer.uint32(144).int32(message.aggregationRule);
+    }
+    if (message.aggregationTrimFraction !== 0) {
+      writer.uint32(153).double(message.aggregationTrimFraction);
     }
     return writer;
   },
@@ -494,6 +572,30 @@ export const RunConfig: MessageFns<RunConfig> = {
             message.importanceGradInitial = reader.double();
             continue;
           }
+          case 17: {
+            if (tag !== 137) {
+              break;
+            }
+
+            message.scalarClip = reader.double();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.aggregationRule = reader.int32() as any;
+            continue;
+          }
+          case 19: {
+            if (tag !== 153) {
+              break;
+            }
+
+            message.aggregationTrimFraction = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -584,6 +686,21 @@ export const RunConfig: MessageFns<RunConfig> = {
         : isSet(object.importance_grad_initial)
         ? globalThis.Number(object.importance_grad_initial)
         : 0,
+      scalarClip: isSet(object.scalarClip)
+        ? globalThis.Number(object.scalarClip)
+        : isSet(object.scalar_clip)
+        ? globalThis.Number(object.scalar_clip)
+        : 0,
+      aggregationRule: isSet(object.aggregationRule)
+        ? aggregationRuleFromJSON(object.aggregationRule)
+        : isSet(object.aggregation_rule)
+        ? aggregationRuleFromJSON(object.aggregation_rule)
+        : 0,
+      aggregationTrimFraction: isSet(object.aggregationTrimFraction)
+        ? globalThis.Number(object.aggregationTrimFraction)
+        : isSet(object.aggregation_trim_fraction)
+        ? globalThis.Number(object.aggregation_trim_fraction)
+        : 0,
     };
   },
 
@@ -637,6 +754,15 @@ export const RunConfig: MessageFns<RunConfig> = {
     if (message.importanceGradInitial !== 0) {
       obj.importanceGradInitial = floatToJson(message.importanceGradInitial);
     }
+    if (message.scalarClip !== 0) {
+      obj.scalarClip = floatToJson(message.scalarClip);
+    }
+    if (message.aggregationRule !== 0) {
+      obj.aggregationRule = aggregationRuleToJSON(message.aggregationRule);
+    }
+    if (message.aggregationTrimFraction !== 0) {
+      obj.aggregationTrimFraction = floatToJson(message.aggregationTrimFraction);
+    }
     return obj;
   },
 
@@ -661,6 +787,9 @@ export const RunConfig: MessageFns<RunConfig> = {
     message.allowLossyCatchUp = object.allowLossyCatchUp ?? false;
     message.importanceClip = object.importanceClip ?? 0;
     message.importanceGradInitial = object.importanceGradInitial ?? 0;
+    message.scalarClip = object.scalarClip ?? 0;
+    message.aggregationRule = object.aggregationRule ?? 0;
+    message.aggregationTrimFraction = object.aggregationTrimFraction ?? 0;
     return message;
   },
 };

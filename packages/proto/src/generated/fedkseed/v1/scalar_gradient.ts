@@ -23,7 +23,13 @@ export const protobufFileName = "fedkseed/v1/scalar_gradient.proto";
 export interface ScalarGradient {
   /** Index i of the candidate seed whose direction z_i the step perturbed along, in [0, K). */
   seedIndex: number;
-  /** Projected gradient g = (L+ - L-) / (2 eps) as a float32 (units of loss per unit of eps along z_i); finite. */
+  /**
+   * Projected gradient g = (L+ - L-) / (2 eps) as a float32 (units of loss per unit of eps along z_i); finite and
+   * |g| <= 1e12 (INVALID_ARGUMENT/SCALAR_OUT_OF_RANGE otherwise), far above any honest step (a loss difference of
+   * 20 nats at eps = 1e-6 is 1e7), and low enough that A and every catch-up stay finite in float32 and bfloat16
+   * whatever is accepted: a round moves A[i] by at most tau * 1e12 < 4.3e21, 2^32 rounds by < 1.9e31. The run's
+   * scalar_clip then bounds what an accepted scalar does to A.
+   */
   scalarGrad: number;
 }
 

@@ -632,7 +632,7 @@ export const SeedProbabilityServiceService = {
    * (its contents are not compared: the aggregator reports a closed round's scalars once, and a retry carries
    * the same ones). Nothing is applied unless the whole request is valid.
    * Errors: FAILED_PRECONDITION/CANDIDATE_SEEDS_MISMATCH; INVALID_ARGUMENT/SEED_INDEX_OUT_OF_RANGE,
-   * NON_FINITE_SCALAR or INVALID_FIELD (round 0).
+   * NON_FINITE_SCALAR, SCALAR_OUT_OF_RANGE or INVALID_FIELD (round 0).
    */
   reportRoundScalars: {
     path: "/fedkseed.v1.SeedProbabilityService/ReportRoundScalars" as const,
@@ -662,7 +662,7 @@ export interface SeedProbabilityServiceServer extends UntypedServiceImplementati
    * (its contents are not compared: the aggregator reports a closed round's scalars once, and a retry carries
    * the same ones). Nothing is applied unless the whole request is valid.
    * Errors: FAILED_PRECONDITION/CANDIDATE_SEEDS_MISMATCH; INVALID_ARGUMENT/SEED_INDEX_OUT_OF_RANGE,
-   * NON_FINITE_SCALAR or INVALID_FIELD (round 0).
+   * NON_FINITE_SCALAR, SCALAR_OUT_OF_RANGE or INVALID_FIELD (round 0).
    */
   reportRoundScalars: handleUnaryCall<ReportRoundScalarsRequest, ReportRoundScalarsResponse>;
 }
@@ -696,7 +696,7 @@ export interface SeedProbabilityServiceClient extends Client {
    * (its contents are not compared: the aggregator reports a closed round's scalars once, and a retry carries
    * the same ones). Nothing is applied unless the whole request is valid.
    * Errors: FAILED_PRECONDITION/CANDIDATE_SEEDS_MISMATCH; INVALID_ARGUMENT/SEED_INDEX_OUT_OF_RANGE,
-   * NON_FINITE_SCALAR or INVALID_FIELD (round 0).
+   * NON_FINITE_SCALAR, SCALAR_OUT_OF_RANGE or INVALID_FIELD (round 0).
    */
   reportRoundScalars(
     request: ReportRoundScalarsRequest,
