@@ -56,6 +56,7 @@ export type DrainOutcome = 'graceful' | 'forced';
 
 export class RunningGrpcServer {
   private draining: Promise<DrainOutcome> | undefined;
+  private dependenciesHealthy = true;
 
   constructor(
     private readonly server: Server,
@@ -69,6 +70,17 @@ export class RunningGrpcServer {
 
   get isDraining(): boolean {
     return this.draining !== undefined;
+  }
+
+  /** Taking calls and able to serve them: not draining, and what it depends on (the store) answering. */
+  get isServing(): boolean {
+    return !this.isDraining && this.dependenciesHealthy;
+  }
+
+  /** What the services depend on became (un)reachable: health SERVING or NOT_SERVING, unless draining. */
+  setDependenciesHealthy(healthy: boolean): void {
+    this.dependenciesHealthy = healthy;
+    if (!this.isDraining) this.health.setAll(healthy ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
   }
 
   /**

@@ -66,4 +66,10 @@ export {
 } from './grpc-server';
 export { grpcServerMetricsInterceptor } from './grpc-metrics';
 export { scalarPairProblem } from './scalar-pair-check';
+export {
+  DependencyHealth,
+  storeConnectionLogging,
+  watchStoreHealth,
+  type DependencyHealthOptions,
+} from './dependency-health';
 export { runService, type RunnableService } from './run-service';

@@ -1,6 +1,7 @@
 /**
  * The last step of a gRPC service's composition root: serve the process's metrics (Node.js's defaults and the
- * app's own registry) with /healthz and /readyz (ready while the gRPC server is not draining), and on SIGTERM or
+ * app's own registry) with /healthz and /readyz (ready while the gRPC server serves: not draining, its store
+ * answering), and on SIGTERM or
  * SIGINT drain the app, then close the metrics server.
  */
 import {
@@ -31,7 +32,7 @@ export async function runService(
     registries: [createProcessRegistry(), app.metrics],
     host: config.host,
     port: config.metricsPort,
-    ready: () => !app.server.isDraining,
+    ready: () => app.server.isServing,
     logger,
   });
   onShutdownSignals(

@@ -15,14 +15,22 @@ export interface ServiceBaseConfig {
   drainGraceMs: number;
   /** Redis URL, or undefined for the embedded in-memory store (one process, state lost on exit). */
   redisUrl?: string;
+  /** Longest one store command may take before its call fails UNAVAILABLE/STORE_UNAVAILABLE (ms). */
+  storeCommandTimeoutMs: number;
   /** Port of /metrics, /healthz and /readyz (HTTP, `http-metrics`); 0 picks a free one. */
   metricsPort: number;
 }
 
+/** @fedkseed/store's default, repeated so that service-kit does not depend on the store. */
+export const DEFAULT_STORE_COMMAND_TIMEOUT_MS = 2000;
+
 /** Where every fedkseed process serves /metrics unless METRICS_PORT says otherwise. */
 export const DEFAULT_METRICS_PORT = 9464;
 
-/** HOST, PORT, TLS_*_FILE, LOG_LEVEL, DRAIN_GRACE_MS, REDIS_URL and METRICS_PORT; problems go to `e`. */
+/**
+ * HOST, PORT, TLS_*_FILE, LOG_LEVEL, DRAIN_GRACE_MS, REDIS_URL, STORE_COMMAND_TIMEOUT_MS and METRICS_PORT; problems
+ * go to `e`.
+ */
 export function readServiceBaseConfig(e: EnvReader, defaultPort: number): ServiceBaseConfig {
   const tls = readTlsFiles(e);
   const base: ServiceBaseConfig = {
@@ -31,6 +39,7 @@ export function readServiceBaseConfig(e: EnvReader, defaultPort: number): Servic
     logLevel: e.logLevel(),
     drainGraceMs: e.int('DRAIN_GRACE_MS', { default: 10_000, min: 0 }),
     metricsPort: e.port('METRICS_PORT', { default: DEFAULT_METRICS_PORT }),
+    storeCommandTimeoutMs: e.int('STORE_COMMAND_TIMEOUT_MS', { default: DEFAULT_STORE_COMMAND_TIMEOUT_MS, min: 1 }),
   };
   const redisUrl = e.string('REDIS_URL', { pattern: /^rediss?:\/\// });
   if (tls) base.tls = tls;

@@ -49,7 +49,7 @@ export function isConnectionError(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   if (e.name === 'MaxRetriesPerRequestError') return true;
-  return /^(Connection is closed|Stream isn't writeable)/.test(e.message);
+  return /^(Connection is closed|Stream isn't writeable|Command timed out)/.test(e.message);
 }
 
 /** The status object a unary handler passes to its callback: code, message and trailing metadata. */

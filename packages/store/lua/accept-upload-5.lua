@@ -14,6 +14,8 @@
   ARGV[2]  clientId
   ARGV[3]  upload payload (binary, see codec.ts)
   ARGV[4]  nowMs: Unix epoch ms, or '' to use the Redis server clock
+  ARGV[5]  notAfterMs: the last instant (same clock) at which the upload may be applied; its caller has failed
+           after that, so a write that reaches Redis later (a server stalled, then resumed) changes nothing
 
   Returns
     {1, numUploads, numParticipants}  accepted
@@ -24,7 +26,10 @@
     {-8, why}                         ROUND_CLOSED: why is the status or 'deadline passed'
     {-4}                              UNKNOWN_CLIENT
     {-9}                              NOT_SELECTED
+    {-17}                             WRITE_EXPIRED
 ]]
+if now_ms(ARGV[4]) > tonumber(ARGV[5]) then return {-17} end
+
 local round = redis.call('HMGET', KEYS[2], 'status', 'deadlineMs')
 local status, deadline = round[1], round[2]
 if not status then

@@ -21,7 +21,8 @@ export type StoreErrorReason =
   | 'ALREADY_CLOSED'
   | 'ROUND_NOT_CLOSING'
   | 'CONCURRENT_UPDATE'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  | 'WRITE_EXPIRED';
 
 /** What a failure is about; every field is optional and only set where it applies. */
 export interface StoreErrorDetails {
@@ -100,6 +101,9 @@ export class ConcurrentUpdateError extends StoreError {
 export class InvalidArgumentError extends StoreError {
   readonly reason = 'INVALID_ARGUMENT' as const;
 }
+export class WriteExpiredError extends StoreError {
+  readonly reason = 'WRITE_EXPIRED' as const;
+}
 
 type StoreErrorClass = new (message: string, details?: StoreErrorDetails) => StoreError;
 
@@ -121,6 +125,7 @@ const ERROR_CLASSES: Record<StoreErrorReason, StoreErrorClass> = {
   ROUND_NOT_CLOSING: RoundNotClosingError,
   CONCURRENT_UPDATE: ConcurrentUpdateError,
   INVALID_ARGUMENT: InvalidArgumentError,
+  WRITE_EXPIRED: WriteExpiredError,
 };
 
 const SUMMARIES: Record<StoreErrorReason, string> = {
@@ -141,6 +146,7 @@ const SUMMARIES: Record<StoreErrorReason, string> = {
   ROUND_NOT_CLOSING: 'the round is not closing (call beginClose first)',
   CONCURRENT_UPDATE: 'the state changed concurrently too many times; retry',
   INVALID_ARGUMENT: 'invalid argument',
+  WRITE_EXPIRED: 'the write reached the store after its caller gave up on it; nothing was written',
 };
 
 /** The one way failures are built: the reason picks the class, the details make the message. */

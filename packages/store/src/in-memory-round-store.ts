@@ -398,6 +398,8 @@ export class InMemoryRoundStore implements RoundStore {
   }
 
   async close(): Promise<void> {}
+
+  async ping(): Promise<void> {}
 }
 
 function roundInfo(r: RoundState): RoundInfo {

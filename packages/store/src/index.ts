@@ -81,5 +81,6 @@ export { fingerprintProblem } from './validate';
 export { PAIR_BYTES, UPLOAD_HEADER_BYTES, decodeUpload, encodeUpload, type UploadPayload } from './codec';
 export { InMemoryRoundStore, type InMemoryRoundStoreOptions } from './in-memory-round-store';
 export { RedisRoundStore, type RedisRoundStoreOptions } from './redis/redis-round-store';
+export { connectRedis, DEFAULT_STORE_COMMAND_TIMEOUT_MS, type RedisConnectionOptions } from './redis/redis-connection';
 export { RunKeys } from './redis/keys';
 export { deleteRunKeys, scanRunKeys } from './redis/delete-run-keys';

@@ -268,4 +268,6 @@ export interface RoundStore {
   dump(): Promise<string>;
   /** Releases connections the store opened itself. */
   close(): Promise<void>;
+  /** Resolves when the store answers (within its command deadline), rejects when it is unreachable. */
+  ping(): Promise<void>;
 }

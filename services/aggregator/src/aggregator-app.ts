@@ -6,7 +6,14 @@
 import { AggregatorServiceService, SERVICE_NAMES, SeedProbabilityServiceClient } from '@fedkseed/proto';
 import { Logger } from '@fedkseed/process-kit';
 import { BullMqJobProducer, type TrainJobProducer } from '@fedkseed/queue';
-import { channelCredentials, startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
+import {
+  channelCredentials,
+  startGrpcServer,
+  storeConnectionLogging,
+  watchStoreHealth,
+  type DrainOutcome,
+  type RunningGrpcServer,
+} from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
 import { createSeedStrategy } from '@fedkseed/zo';
 import type { Registry } from 'prom-client';
@@ -58,7 +65,11 @@ export async function startAggregatorApp(
   const store =
     overrides.store ??
     (config.redisUrl
-      ? new RedisRoundStore({ redis: config.redisUrl, runId: config.run.runId })
+      ? new RedisRoundStore({
+          redis: config.redisUrl,
+          runId: config.run.runId,
+          connection: { commandTimeoutMs: config.storeCommandTimeoutMs, ...storeConnectionLogging(logger) },
+        })
       : new InMemoryRoundStore({ clock: overrides.clock }));
   const closers: (() => void | Promise<void>)[] = [];
   if (ownsStore) closers.push(() => store.close());
@@ -150,9 +161,11 @@ export async function startAggregatorApp(
     throw e;
   }
 
+  const storeHealth = watchStoreHealth(server, store, logger);
   let drained: Promise<DrainOutcome> | undefined;
   const drain = async (): Promise<DrainOutcome> => {
     const outcome = await server.drain({ graceMs: config.drainGraceMs });
+    await storeHealth.stop();
     await lifecycle.stop();
     for (const close of closers.reverse()) await close();
     return outcome;

@@ -24,7 +24,7 @@ import {
   type SubmitScalarGradientsResponse,
 } from '@fedkseed/proto';
 import { type Logger } from '@fedkseed/process-kit';
-import { ApiError, unaryHandler } from '@fedkseed/service-kit';
+import { ApiError, STORE_RETRY_AFTER_MS, unaryHandler } from '@fedkseed/service-kit';
 import {
   isStoreError,
   type ClientRecord,
@@ -378,6 +378,13 @@ export class AggregatorService {
         return new ApiError(reason, `the client is not a participant of round ${round}`, { round }, options);
       case ErrorReason.ERROR_REASON_UNKNOWN_CLIENT:
         return unknownClient(clientId, options);
+      case ErrorReason.ERROR_REASON_STORE_UNAVAILABLE:
+        return new ApiError(
+          reason,
+          `the round-state store could not take the upload for round ${round} in time; nothing was recorded, retry`,
+          { retry_after_ms: STORE_RETRY_AFTER_MS },
+          options,
+        );
       default:
         return new ApiError(reason, `the upload for round ${round} was refused`, { round }, options);
     }

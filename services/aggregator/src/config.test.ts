@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       drainGraceMs: 10_000,
       metricsPort: 9464,
+      storeCommandTimeoutMs: 2000,
       tokenSecret: REQUIRED.FEDKSEED_TOKEN_SECRET,
       joinSecret: REQUIRED.FEDKSEED_JOIN_SECRET,
       maxClients: 100_000,

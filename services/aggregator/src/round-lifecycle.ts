@@ -103,6 +103,8 @@ export class RoundLifecycle {
   private timer: unknown;
   private running: Promise<void> | undefined;
   private rerun = false;
+  /** When the current stretch of failed passes began (Unix ms), undefined while passes succeed. */
+  private failingSince: number | undefined;
   private stopped = true;
   private knownVersion = 0;
   private finishedAt: number | undefined;
@@ -188,8 +190,16 @@ export class RoundLifecycle {
         let waitMs: number | undefined;
         try {
           waitMs = await this.pass();
+          if (this.failingSince !== undefined) {
+            this.logger.info('round lifecycle passes again', { failedForMs: this.clock() - this.failingSince });
+            this.failingSince = undefined;
+          }
         } catch (e) {
-          this.logger.warn('round lifecycle pass failed; retrying', { err: e });
+          // One warning per stretch of failures (a store outage fails every pass until it ends).
+          if (this.failingSince === undefined) {
+            this.logger.warn('round lifecycle pass failed; retrying', { err: e });
+            this.failingSince = this.clock();
+          } else this.logger.debug('round lifecycle pass failed again', { err: e });
           waitMs = this.rounds.pollIntervalMs;
         }
         if (waitMs !== undefined && !this.stopped && !this.rerun) this.schedule(waitMs);

@@ -30,6 +30,8 @@ export const STORE_ERROR_API_REASON: Readonly<Record<StoreErrorReason, KnownErro
   CONCURRENT_UPDATE: undefined,
   // Handlers validate requests before the store sees them, so the store refusing an argument is a bug.
   INVALID_ARGUMENT: undefined,
+  // The store saw the upload too late to apply it (it stalled): to the caller, the store was unavailable.
+  WRITE_EXPIRED: ErrorReason.ERROR_REASON_STORE_UNAVAILABLE,
 };
 
 /** The ApiError of a store refusal, with the API's message and metadata; the refusal itself when it has none. */

@@ -5,7 +5,13 @@
  */
 import { SERVICE_NAMES, SeedProbabilityServiceService } from '@fedkseed/proto';
 import { Logger } from '@fedkseed/process-kit';
-import { startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
+import {
+  startGrpcServer,
+  storeConnectionLogging,
+  watchStoreHealth,
+  type DrainOutcome,
+  type RunningGrpcServer,
+} from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
 import { createSeedStrategy, resolveRunConfig, type RunConfigInput } from '@fedkseed/zo';
 import type { Registry } from 'prom-client';
@@ -57,7 +63,11 @@ export async function startSeedProbabilityApp(
   const store =
     overrides.store ??
     (config.redisUrl
-      ? new RedisRoundStore({ redis: config.redisUrl, runId: config.storeRunId })
+      ? new RedisRoundStore({
+          redis: config.redisUrl,
+          runId: config.storeRunId,
+          connection: { commandTimeoutMs: config.storeCommandTimeoutMs, ...storeConnectionLogging(logger) },
+        })
       : new InMemoryRoundStore());
   const distributionMetrics = new SeedDistributionMetrics();
   const metrics = distributionMetrics.registry;
@@ -91,9 +101,11 @@ export async function startSeedProbabilityApp(
     if (ownsStore) await store.close();
     throw e;
   }
+  const storeHealth = watchStoreHealth(server, store, logger);
   let drained: Promise<DrainOutcome> | undefined;
   const drain = async () => {
     const outcome = await server.drain({ graceMs: config.drainGraceMs });
+    await storeHealth.stop();
     if (ownsStore) await store.close();
     return outcome;
   };

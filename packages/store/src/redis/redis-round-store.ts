@@ -6,7 +6,7 @@
  * server (TIME inside the scripts), so leases and deadlines do not depend on the replicas' clocks.
  */
 import type { RunConfig, RunConfigInput, ScalarGradient } from '@fedkseed/zo';
-import { Redis, type ChainableCommander, type Cluster } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 
 import { decodeDelta, decodeFingerprint, decodeFloat64Vector, decodeUpload } from '../codec';
 import { isStoreError, storeError } from '../errors';
@@ -56,6 +56,7 @@ import { RunKeys } from './keys';
 import { defineScripts, type ScriptName, type ScriptRunner } from './lua-scripts';
 import { execMulti, parseRound, parseRoundHead, readSnapshot, ROUND_HEAD_FIELDS, type Hash } from './redis-reads';
 import { translateScriptReply } from './script-reply';
+import { connectRedis, DEFAULT_STORE_COMMAND_TIMEOUT_MS, type RedisConnectionOptions } from './redis-connection';
 
 export interface RedisRoundStoreOptions {
   /** A connection to share (the store never closes it) or a URL to connect to (closed by `close()`).
@@ -70,6 +71,13 @@ export interface RedisRoundStoreOptions {
   clock?: () => number;
   /** Attempts of the compare-and-set in `recordRoundScalars` before CONCURRENT_UPDATE. @default 16 */
   maxCasAttempts?: number;
+  /**
+   * The connection opened from a URL (redis-connection.ts): each command's deadline and the outage callbacks.
+   * `commandTimeoutMs` also bounds when an upload may still be applied: the accept script refuses one that
+   * reaches Redis later than that after it was sent (by the store's clock), so an upload whose call failed
+   * is never applied afterwards. @default DEFAULT_STORE_COMMAND_TIMEOUT_MS
+   */
+  connection?: RedisConnectionOptions;
 }
 
 export class RedisRoundStore implements RoundStore {
@@ -79,6 +87,8 @@ export class RedisRoundStore implements RoundStore {
   private readonly scripts: Record<ScriptName, ScriptRunner>;
   private readonly clock: (() => number) | undefined;
   private readonly maxCasAttempts: number;
+  /** How long after it is sent an upload may still be applied (ms). */
+  private readonly writeWindowMs: number;
   /** The run config never changes once stored, so one read serves the store's lifetime. */
   private config: RunConfig | undefined;
 
@@ -86,10 +96,8 @@ export class RedisRoundStore implements RoundStore {
     this.keys = new RunKeys(options.runId, options.keyPrefix);
     const target = options.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     this.ownsConnection = typeof target === 'string';
-    // Auto-pipelining sends the commands of one event-loop turn in one write: under many concurrent uploads
-    // that is one syscall per turn instead of one per command. Every multi-key step is a script or a MULTI, so
-    // batching never changes what is atomic.
-    this.redis = typeof target === 'string' ? new Redis(target, { enableAutoPipelining: true }) : target;
+    this.redis = typeof target === 'string' ? connectRedis(target, options.connection) : target;
+    this.writeWindowMs = options.connection?.commandTimeoutMs ?? DEFAULT_STORE_COMMAND_TIMEOUT_MS;
     this.scripts = defineScripts(this.redis);
     this.clock = options.clock;
     this.maxCasAttempts = options.maxCasAttempts ?? 16;
@@ -244,7 +252,7 @@ export class RedisRoundStore implements RoundStore {
     const reply = await this.runScript(
       'accept-upload',
       [k.run, k.round(round), k.participants(round), k.uploads(round), k.clients],
-      [round, clientId, payload, this.now()],
+      [round, clientId, payload, this.now(), Math.floor((this.clock ?? Date.now)() + this.writeWindowMs)],
       { round, clientId },
     );
     return {
@@ -390,7 +398,14 @@ export class RedisRoundStore implements RoundStore {
     return bytes === null ? undefined : decodeFingerprint(bytes);
   }
 
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
   async close(): Promise<void> {
-    if (this.ownsConnection) await this.redis.quit();
+    if (!this.ownsConnection) return;
+    // QUIT needs a live connection (no offline queue): during an outage, just stop reconnecting.
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
   }
 }

@@ -22,6 +22,7 @@ export const FAILURE_REASONS: ReadonlyMap<number, StoreErrorReason> = new Map<nu
   [-14, 'ROUND_NOT_CLOSING'],
   [-15, 'CONCURRENT_UPDATE'],
   [-16, 'INVALID_ARGUMENT'],
+  [-17, 'WRITE_EXPIRED'],
 ]);
 
 /** A successful reply: its code and accessors for the values after it. */
