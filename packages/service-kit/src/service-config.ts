@@ -1,7 +1,14 @@
 /**
  * The settings every fedkseed gRPC service reads the same way (listen address, TLS, logging, drain, Redis).
  */
-import { readTlsFiles, type EnvReader, type LogLevel, type TlsFiles } from '@fedkseed/process-kit';
+import {
+  readRedisConnection,
+  readTlsFiles,
+  type EnvReader,
+  type LogLevel,
+  type RedisConnection,
+  type TlsFiles,
+} from '@fedkseed/process-kit';
 
 export interface ServiceBaseConfig {
   /** Interface to listen on. */
@@ -13,8 +20,8 @@ export interface ServiceBaseConfig {
   logLevel: LogLevel;
   /** Grace for in-flight calls on SIGTERM before they are cut (ms). */
   drainGraceMs: number;
-  /** Redis URL, or undefined for the embedded in-memory store (one process, state lost on exit). */
-  redisUrl?: string;
+  /** Redis (URL, password, TLS), or undefined for the embedded in-memory store (one process, state lost on exit). */
+  redis?: RedisConnection;
   /** Port of /metrics, /healthz and /readyz (HTTP, `http-metrics`); 0 picks a free one. */
   metricsPort: number;
 }
@@ -22,7 +29,10 @@ export interface ServiceBaseConfig {
 /** Where every fedkseed process serves /metrics unless METRICS_PORT says otherwise. */
 export const DEFAULT_METRICS_PORT = 9464;
 
-/** HOST, PORT, TLS_*_FILE, LOG_LEVEL, DRAIN_GRACE_MS, REDIS_URL and METRICS_PORT; problems go to `e`. */
+/**
+ * HOST, PORT, TLS_*_FILE, LOG_LEVEL, DRAIN_GRACE_MS, REDIS_URL (with REDIS_PASSWORD[_FILE] and REDIS_TLS_*_FILE)
+ * and METRICS_PORT; problems go to `e`.
+ */
 export function readServiceBaseConfig(e: EnvReader, defaultPort: number): ServiceBaseConfig {
   const tls = readTlsFiles(e);
   const base: ServiceBaseConfig = {
@@ -32,8 +42,8 @@ export function readServiceBaseConfig(e: EnvReader, defaultPort: number): Servic
     drainGraceMs: e.int('DRAIN_GRACE_MS', { default: 10_000, min: 0 }),
     metricsPort: e.port('METRICS_PORT', { default: DEFAULT_METRICS_PORT }),
   };
-  const redisUrl = e.string('REDIS_URL', { pattern: /^rediss?:\/\// });
+  const redis = readRedisConnection(e);
   if (tls) base.tls = tls;
-  if (redisUrl !== undefined) base.redisUrl = redisUrl;
+  if (redis !== undefined) base.redis = redis;
   return base;
 }

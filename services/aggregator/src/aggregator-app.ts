@@ -4,7 +4,7 @@
  * and call `drain()` as SIGTERM would.
  */
 import { AggregatorServiceService, SERVICE_NAMES, SeedProbabilityServiceClient } from '@fedkseed/proto';
-import { Logger } from '@fedkseed/process-kit';
+import { Logger, redisAuthError, redisClientOptions } from '@fedkseed/process-kit';
 import { BullMqJobProducer, type TrainJobProducer } from '@fedkseed/queue';
 import { channelCredentials, startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
@@ -55,10 +55,11 @@ export async function startAggregatorApp(
   const logger =
     overrides.logger ?? new Logger({ service: 'aggregator', runId: config.run.runId, level: config.logLevel });
   const ownsStore = overrides.store === undefined;
+  const redis = config.redis && redisClientOptions(config.redis);
   const store =
     overrides.store ??
-    (config.redisUrl
-      ? new RedisRoundStore({ redis: config.redisUrl, runId: config.run.runId })
+    (redis
+      ? new RedisRoundStore({ redis: redis.url, redisOptions: redis.options, runId: config.run.runId })
       : new InMemoryRoundStore({ clock: overrides.clock }));
   const closers: (() => void | Promise<void>)[] = [];
   if (ownsStore) closers.push(() => store.close());
@@ -82,10 +83,11 @@ export async function startAggregatorApp(
   }
 
   let jobs = overrides.jobProducer;
-  if (!jobs && config.jobQueue && config.redisUrl) {
+  if (!jobs && config.jobQueue && redis) {
     const producer = new BullMqJobProducer({
       ...config.jobQueue,
-      redisUrl: config.redisUrl,
+      redisUrl: redis.url,
+      redisOptions: redis.options,
       onError: (e) => logger.warn('job queue connection error', { err: e }),
     });
     closers.push(() => producer.close());
@@ -147,7 +149,7 @@ export async function startAggregatorApp(
   } catch (e) {
     await lifecycle.stop();
     for (const close of closers.reverse()) await close();
-    throw e;
+    throw (ownsStore && config.redis && redisAuthError(e, config.redis)) || e;
   }
 
   let drained: Promise<DrainOutcome> | undefined;

@@ -68,7 +68,7 @@ describe('loadConfig', () => {
       QUEUE_NAME: 'run-1.train',
       QUEUE_ATTEMPTS: '5',
     });
-    expect(config.redisUrl).toBe('redis://redis:6379/0');
+    expect(config.redis).toEqual({ url: 'redis://redis:6379/0' });
     expect(config.jobQueue).toEqual({ queueName: 'run-1.train', attempts: 5, backoffMs: 5000 });
     expect(config.run).toMatchObject({ seedSampling: 'importance', aggregationWeighting: 'equal' });
     expect(config.seedProbability).toEqual({
@@ -125,7 +125,7 @@ describe('loadConfig', () => {
       'QUORUM_FRACTION must be <= 1',
       'ROUND_DEADLINE_MS must be an integer',
       'WEIGHT_DECAY must be 0',
-      'REDIS_URL must match',
+      'REDIS_URL must be a redis:// or rediss:// URL',
       'TLS_KEY_FILE must name a readable file',
       'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
       'SEED_PROBABILITY_ADDRESS is only used with SEED_SAMPLING=importance',

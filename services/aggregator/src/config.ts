@@ -158,7 +158,7 @@ export function loadConfig(env: Env): AggregatorConfig {
   const queueAttempts = e.int('QUEUE_ATTEMPTS', { default: 3, min: 1 });
   const queueBackoffMs = e.int('QUEUE_BACKOFF_MS', { default: 5000, min: 0 });
   if (queueName !== undefined) {
-    if (base.redisUrl === undefined) e.problem('QUEUE_NAME needs REDIS_URL (the job queue lives in Redis)');
+    if (base.redis === undefined) e.problem('QUEUE_NAME needs REDIS_URL (the job queue lives in Redis)');
     jobQueue = { queueName, attempts: queueAttempts, backoffMs: queueBackoffMs };
   }
 

@@ -4,7 +4,7 @@
  * store and call `drain()` as SIGTERM would.
  */
 import { SERVICE_NAMES, SeedProbabilityServiceService } from '@fedkseed/proto';
-import { Logger } from '@fedkseed/process-kit';
+import { Logger, redisAuthError, redisClientOptions } from '@fedkseed/process-kit';
 import { startGrpcServer, type DrainOutcome, type RunningGrpcServer } from '@fedkseed/service-kit';
 import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
 import { createSeedStrategy, resolveRunConfig, type RunConfigInput } from '@fedkseed/zo';
@@ -54,10 +54,11 @@ export async function startSeedProbabilityApp(
   const logger =
     overrides.logger ?? new Logger({ service: 'seed-probability', runId: config.runId, level: config.logLevel });
   const ownsStore = overrides.store === undefined;
+  const redis = config.redis && redisClientOptions(config.redis);
   const store =
     overrides.store ??
-    (config.redisUrl
-      ? new RedisRoundStore({ redis: config.redisUrl, runId: config.storeRunId })
+    (redis
+      ? new RedisRoundStore({ redis: redis.url, redisOptions: redis.options, runId: config.storeRunId })
       : new InMemoryRoundStore());
   const distributionMetrics = new SeedDistributionMetrics();
   const metrics = distributionMetrics.registry;
@@ -89,7 +90,7 @@ export async function startSeedProbabilityApp(
     });
   } catch (e) {
     if (ownsStore) await store.close();
-    throw e;
+    throw (ownsStore && config.redis && redisAuthError(e, config.redis)) || e;
   }
   let drained: Promise<DrainOutcome> | undefined;
   const drain = async () => {

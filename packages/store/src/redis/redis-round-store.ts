@@ -6,7 +6,7 @@
  * server (TIME inside the scripts), so leases and deadlines do not depend on the replicas' clocks.
  */
 import type { RunConfig, RunConfigInput, ScalarGradient } from '@fedkseed/zo';
-import { Redis, type ChainableCommander, type Cluster } from 'ioredis';
+import { Redis, type ChainableCommander, type Cluster, type RedisOptions } from 'ioredis';
 
 import { decodeDelta, decodeFingerprint, decodeFloat64Vector, decodeUpload } from '../codec';
 import { isStoreError, storeError } from '../errors';
@@ -61,6 +61,9 @@ export interface RedisRoundStoreOptions {
   /** A connection to share (the store never closes it) or a URL to connect to (closed by `close()`).
    *  @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' */
   redis?: Redis | Cluster | string;
+  /** ioredis options of the connection opened from a URL (password, TLS); ignored for a connection given.
+   *  A password here wins over one in the URL only if the URL has none (ioredis lets the URL's win). */
+  redisOptions?: RedisOptions;
   /** The run this store reads and writes; part of every key, as the hash tag. Characters: [A-Za-z0-9._-]. */
   runId: string;
   /** Prepended to every key (e.g. a tenant or a test's unique prefix). @default '' */
@@ -89,7 +92,8 @@ export class RedisRoundStore implements RoundStore {
     // Auto-pipelining sends the commands of one event-loop turn in one write: under many concurrent uploads
     // that is one syscall per turn instead of one per command. Every multi-key step is a script or a MULTI, so
     // batching never changes what is atomic.
-    this.redis = typeof target === 'string' ? new Redis(target, { enableAutoPipelining: true }) : target;
+    this.redis =
+      typeof target === 'string' ? new Redis(target, { ...options.redisOptions, enableAutoPipelining: true }) : target;
     this.scripts = defineScripts(this.redis);
     this.clock = options.clock;
     this.maxCasAttempts = options.maxCasAttempts ?? 16;
