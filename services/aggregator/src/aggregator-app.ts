@@ -98,6 +98,7 @@ export async function startAggregatorApp(
     runId: config.run.runId,
     tokenSecret: config.tokenSecret,
     joinSecret: config.joinSecret,
+    joinSecrets: config.joinSecrets,
   });
   const metrics = new AggregatorMetrics(overrides.clock);
   const lifecycle = new RoundLifecycle({

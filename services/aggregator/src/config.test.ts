@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
 import { ConfigError } from '@fedkseed/process-kit';
 
 import { ClientAuth } from './auth';
@@ -21,6 +25,7 @@ describe('loadConfig', () => {
       metricsPort: 9464,
       tokenSecret: REQUIRED.FEDKSEED_TOKEN_SECRET,
       joinSecret: REQUIRED.FEDKSEED_JOIN_SECRET,
+      joinSecrets: [{ name: 'default', secret: REQUIRED.FEDKSEED_JOIN_SECRET, maxRegistrations: 100_000 }],
       maxClients: 100_000,
       replicaId: 'replica-a',
       run: {
@@ -77,6 +82,53 @@ describe('loadConfig', () => {
       token: 'svc',
       callTimeoutMs: 5000,
     });
+  });
+
+  it('reads extra join secrets from a file, each with its bound, and never quotes a secret in a problem', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fedkseed-join-'));
+    try {
+      const file = path.join(dir, 'join-secrets');
+      writeFileSync(file, '# cohorts\nclinic-a  clinic-a-secret-0123 50\n\nclinic-b clinic-b-secret-0123\n');
+      const config = loadConfig({
+        ...REQUIRED,
+        FEDKSEED_JOIN_SECRETS_FILE: file,
+        MAX_REGISTRATIONS_PER_JOIN_SECRET: '7',
+      });
+      expect(config.joinSecrets).toEqual([
+        { name: 'default', secret: REQUIRED.FEDKSEED_JOIN_SECRET, maxRegistrations: 7 },
+        { name: 'clinic-a', secret: 'clinic-a-secret-0123', maxRegistrations: 50 },
+        { name: 'clinic-b', secret: 'clinic-b-secret-0123', maxRegistrations: 7 },
+      ]);
+      writeFileSync(
+        file,
+        [
+          'default some-other-secret-0123',
+          'x short',
+          `y ${REQUIRED.FEDKSEED_TOKEN_SECRET}`,
+          'z clinic-z-secret-0123 -1',
+          `w ${REQUIRED.FEDKSEED_JOIN_SECRET}`,
+          'lonely',
+        ].join('\n'),
+      );
+      let error: unknown;
+      try {
+        loadConfig({ ...REQUIRED, FEDKSEED_JOIN_SECRETS_FILE: file });
+      } catch (e) {
+        error = e;
+      }
+      expect((error as ConfigError).problems).toEqual([
+        'FEDKSEED_JOIN_SECRETS_FILE line 1: the name default is taken',
+        'FEDKSEED_JOIN_SECRETS_FILE line 2: the secret must be at least 16 bytes',
+        'FEDKSEED_JOIN_SECRETS_FILE line 3: the secret must differ from FEDKSEED_TOKEN_SECRET',
+        'FEDKSEED_JOIN_SECRETS_FILE line 4: maxRegistrations must be an integer >= 0',
+        "FEDKSEED_JOIN_SECRETS_FILE line 5: the secret is another name's too",
+        'FEDKSEED_JOIN_SECRETS_FILE line 6: expected "<name> <secret> [<maxRegistrations>]", got 1 fields',
+      ]);
+      for (const secret of ['some-other-secret-0123', 'short', REQUIRED.FEDKSEED_TOKEN_SECRET, 'clinic-z-secret'])
+        expect((error as Error).message).not.toContain(secret);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a job queue without Redis (BullMQ lives there)', () => {

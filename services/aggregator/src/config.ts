@@ -12,6 +12,8 @@ import { EnvReader, readRunConfigEnv, runConfigEnvVar, type Env } from '@fedksee
 import { type ClientTlsFiles, readServiceBaseConfig, type ServiceBaseConfig } from '@fedkseed/service-kit';
 import { createSeedStrategy, runConfigFieldProblem, type RunConfig } from '@fedkseed/zo';
 
+import { readJoinSecrets, type JoinSecret } from './join-secrets';
+
 /** How rounds are run. */
 export interface RoundSettings {
   /** m: fraction of registered clients selected per round. */
@@ -64,8 +66,10 @@ export interface JobQueueSettings {
 export interface AggregatorConfig extends ServiceBaseConfig {
   /** HMAC-SHA256 key of the client bearer tokens. */
   tokenSecret: string;
-  /** Shared secret a client presents to register. */
+  /** Shared secret a client presents to register (FEDKSEED_JOIN_SECRET). */
   joinSecret: string;
+  /** Every join secret RegisterClient accepts, `joinSecret` first as "default", with their bounds. */
+  joinSecrets: JoinSecret[];
   /** Most clients the run registers. */
   maxClients: number;
   /** This replica's name as a round closer (unique per process). */
@@ -112,6 +116,7 @@ export function loadConfig(env: Env): AggregatorConfig {
   const tls = base.tls;
   const { tokenSecret, joinSecret } = readSecrets(e);
   const maxClients = e.int('MAX_CLIENTS', { default: 100_000, min: 1 });
+  const joinSecrets = readJoinSecrets(e, joinSecret, { tokenSecret, maxClients });
   const replicaId =
     e.string('REPLICA_ID', { pattern: REPLICA_ID_PATTERN }) ??
     `${hostname()
@@ -167,6 +172,7 @@ export function loadConfig(env: Env): AggregatorConfig {
     ...base,
     tokenSecret,
     joinSecret,
+    joinSecrets,
     maxClients,
     replicaId,
     run,

@@ -23,6 +23,7 @@ import type {
   OpenRoundInput,
   RecordScalarsResult,
   RegisterClientResult,
+  RegistrationAdmission,
   RoundInfo,
   RoundStatusInfo,
   RoundStore,
@@ -42,6 +43,7 @@ import {
 import { addRoundScalars, initialSeedStats } from '../seed-stats';
 import { canonicalDump, roundInfoOf } from '../snapshot';
 import {
+  checkAdmission,
   checkId,
   checkLease,
   checkRound,
@@ -137,12 +139,16 @@ export class RedisRoundStore implements RoundStore {
     return json === null ? undefined : decodeRunConfig(json, Number(createdAtMs));
   }
 
-  async registerClient(client: ClientRegistration): Promise<RegisterClientResult> {
+  async registerClient(client: ClientRegistration, admission?: RegistrationAdmission): Promise<RegisterClientResult> {
     await this.requireRun();
     const { record, json } = prepareClient(client);
-    const reply = await this.runScript('register-client', [this.keys.run, this.keys.clients], [record.clientId, json], {
-      clientId: record.clientId,
-    });
+    const a = checkAdmission(admission);
+    const reply = await this.runScript(
+      'register-client',
+      [this.keys.run, this.keys.clients, this.keys.joinSecrets],
+      [record.clientId, json, a?.joinSecret ?? '', a?.maxRegistrations ?? 0],
+      { clientId: record.clientId },
+    );
     return { status: reply.code === 1 ? 'registered' : 'unchanged', client: record };
   }
 
