@@ -13,6 +13,7 @@ import type { Registry } from 'prom-client';
 
 import { AggregatorService } from './aggregator-service';
 import { ClientAuth } from './auth';
+import { callLimitInterceptor } from './call-limits';
 import type { AggregatorConfig } from './config';
 import { AggregatorMetrics } from './aggregator-metrics';
 import { RoundLifecycle, type LifecycleEvent, type Timers } from './round-lifecycle';
@@ -24,6 +25,8 @@ export interface AggregatorAppOverrides {
   logger?: Logger;
   /** Unix epoch ms, for the lifecycle and the handlers (the store keeps its own). @default Date.now */
   clock?: () => number;
+  /** Monotonic ms, for the rate limits. @default performance.now */
+  monotonicClock?: () => number;
   timers?: Timers;
   /** Replaces the configured FedKSeed-Pro provider. */
   seeds?: SeedDistributionProvider;
@@ -130,6 +133,7 @@ export async function startAggregatorApp(
     metrics,
   });
 
+  const limits = callLimitInterceptor({ auth, settings: config.callLimits, logger, clock: overrides.monotonicClock });
   let server: RunningGrpcServer;
   try {
     await lifecycle.start();
@@ -139,6 +143,7 @@ export async function startAggregatorApp(
       tls: config.tls,
       logger,
       metrics: metrics.registry,
+      ...(limits ? { serverOptions: { interceptors: [limits] } } : {}),
       services: [
         {
           name: SERVICE_NAMES.aggregator,

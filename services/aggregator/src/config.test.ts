@@ -57,6 +57,7 @@ describe('loadConfig', () => {
         taskRetryAfterMs: 1000,
         idleRetryAfterMs: 60_000,
       },
+      callLimits: { clientRatePerS: 20, clientBurst: 100, registrationRatePerS: 100, registrationBurst: 1000 },
     });
     expect(loadConfig(REQUIRED).replicaId).toMatch(/^[A-Za-z0-9._-]+-\d+-[0-9a-f]{6}$/);
   });
@@ -129,6 +130,25 @@ describe('loadConfig', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reads the per-caller rate limits, 0 turning one off', () => {
+    const config = loadConfig({
+      ...REQUIRED,
+      CLIENT_RATE_LIMIT_PER_S: '2.5',
+      CLIENT_RATE_BURST: '5',
+      REGISTRATION_RATE_LIMIT_PER_S: '0',
+      REGISTRATION_RATE_BURST: '1',
+    });
+    expect(config.callLimits).toEqual({
+      clientRatePerS: 2.5,
+      clientBurst: 5,
+      registrationRatePerS: 0,
+      registrationBurst: 1,
+    });
+    expect(() => loadConfig({ ...REQUIRED, CLIENT_RATE_BURST: '0', CLIENT_RATE_LIMIT_PER_S: '-1' })).toThrow(
+      /CLIENT_RATE_LIMIT_PER_S must be >= 0[\s\S]*CLIENT_RATE_BURST must be >= 1/,
+    );
   });
 
   it('refuses a job queue without Redis (BullMQ lives there)', () => {

@@ -12,6 +12,7 @@ import { EnvReader, readRunConfigEnv, runConfigEnvVar, type Env } from '@fedksee
 import { type ClientTlsFiles, readServiceBaseConfig, type ServiceBaseConfig } from '@fedkseed/service-kit';
 import { createSeedStrategy, runConfigFieldProblem, type RunConfig } from '@fedkseed/zo';
 
+import type { CallLimitSettings } from './call-limits';
 import { readJoinSecrets, type JoinSecret } from './join-secrets';
 
 /** How rounds are run. */
@@ -81,6 +82,8 @@ export interface AggregatorConfig extends ServiceBaseConfig {
   seedProbability?: SeedProbabilitySettings;
   /** Where train jobs of queue-fed clients go; absent: no queue (queue-fed clients are never trained). */
   jobQueue?: JobQueueSettings;
+  /** Per-caller rate limits (call-limits.ts). */
+  callLimits: CallLimitSettings;
 }
 
 const REPLICA_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -158,6 +161,15 @@ export function loadConfig(env: Env): AggregatorConfig {
     if (seedToken !== undefined) seedProbability.token = seedToken;
   }
 
+  // A client makes a few calls a round and polls no faster than its WAIT's retry_after (TASK_RETRY_AFTER_MS): the
+  // defaults leave it ample room, and they are per client, so that any number of clients together pass.
+  const callLimits: CallLimitSettings = {
+    clientRatePerS: e.number('CLIENT_RATE_LIMIT_PER_S', { default: 20, min: 0 }),
+    clientBurst: e.int('CLIENT_RATE_BURST', { default: 100, min: 1 }),
+    registrationRatePerS: e.number('REGISTRATION_RATE_LIMIT_PER_S', { default: 100, min: 0 }),
+    registrationBurst: e.int('REGISTRATION_RATE_BURST', { default: 1000, min: 1 }),
+  };
+
   let jobQueue: JobQueueSettings | undefined;
   const queueName = e.string('QUEUE_NAME', { pattern: QUEUE_NAME_PATTERN });
   const queueAttempts = e.int('QUEUE_ATTEMPTS', { default: 3, min: 1 });
@@ -177,6 +189,7 @@ export function loadConfig(env: Env): AggregatorConfig {
     replicaId,
     run,
     rounds,
+    callLimits,
   };
   if (seedProbability) config.seedProbability = seedProbability;
   if (jobQueue) config.jobQueue = jobQueue;
