@@ -385,6 +385,9 @@ class Bench {
       CLOSE_LEASE_MS: '60000',
       NUM_ROUNDS: '0',
       DRAIN_GRACE_MS: '2000',
+      // One generator process registers all 10,000 clients from one address, where devices would come from
+      // many: the per-address RegisterClient limit is off. The per-client limits stay at their defaults.
+      REGISTRATION_RATE_LIMIT_PER_S: '0',
       ...env,
     });
     const app = await this.aggregator.startAggregatorApp(config, {

@@ -81,8 +81,8 @@ fedkseed.secretName: the Secret holding the run's token and join secrets (an exi
 {{- end }}
 
 {{/*
-fedkseed.redisEnv: REDIS_PASSWORD from its Secret, then REDIS_URL with it (Kubernetes expands $(REDIS_PASSWORD)
-in a later variable): the chart's own Redis, or externalRedis (its password must be URL-safe).
+fedkseed.redisEnv: REDIS_PASSWORD from its Secret (the services read it as it is: no URL encoding needed) and
+REDIS_URL without it: the chart's own Redis, or externalRedis.
 */}}
 {{- define "fedkseed.redisEnv" -}}
 - name: REDIS_PASSWORD
@@ -92,10 +92,10 @@ in a later variable): the chart's own Redis, or externalRedis (its password must
       key: {{ include "fedkseed.redisSecretKey" . }}
 {{- if .Values.redis.enabled }}
 - name: REDIS_URL
-  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s:6379" (include "fedkseed.component.fullname" (dict "root" . "component" "redis")) | quote }}
+  value: {{ printf "redis://%s:6379" (include "fedkseed.component.fullname" (dict "root" . "component" "redis")) | quote }}
 {{- else }}
 - name: REDIS_URL
-  value: {{ printf "%s://:$(REDIS_PASSWORD)@%s:%d" (ternary "rediss" "redis" .Values.externalRedis.tls) .Values.externalRedis.host (int .Values.externalRedis.port) | quote }}
+  value: {{ printf "%s://%s:%d" (ternary "rediss" "redis" .Values.externalRedis.tls) .Values.externalRedis.host (int .Values.externalRedis.port) | quote }}
 {{- end }}
 {{- end }}
 

@@ -4,7 +4,7 @@
  * lists them all, so an operator fixes a deployment in one pass instead of one restart per typo.
  * An empty variable counts as unset (Kubernetes and shells produce them easily).
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 
 import type { LogLevel } from './logger';
 import { LOG_LEVELS } from './logger';
@@ -86,6 +86,35 @@ export class EnvReader {
     }
     const bytes = Buffer.byteLength(value, 'utf8');
     if (bytes < rule.minBytes) this.problem(`${name} must be at least ${rule.minBytes} bytes, got ${bytes}`);
+    return value;
+  }
+
+  /**
+   * A secret from `name` or from the file `${name}_FILE` names (a mounted Kubernetes Secret), not both; trailing
+   * line breaks of the file are dropped. The value never appears in a problem message.
+   */
+  secretOrFile(name: string, rule: { minBytes: number; required?: boolean }): string | undefined {
+    const fileVar = `${name}_FILE`;
+    const path = this.string(fileVar);
+    if (path === undefined) {
+      const value = this.secret(name, { minBytes: rule.minBytes });
+      if (value === undefined && rule.required) this.problem(`${name} or ${fileVar} is required`);
+      return value;
+    }
+    if (this.env[name] !== undefined && this.env[name] !== '') {
+      this.problem(`set ${name} or ${fileVar}, not both`);
+      return undefined;
+    }
+    let value: string;
+    try {
+      value = readFileSync(path, 'utf8').replace(/[\r\n]+$/, '');
+    } catch {
+      this.problem(`${fileVar} must name a readable file, got ${JSON.stringify(path)}`);
+      return undefined;
+    }
+    const bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes < rule.minBytes)
+      this.problem(`the file of ${fileVar} must hold at least ${rule.minBytes} bytes, got ${bytes}`);
     return value;
   }
 

@@ -1,7 +1,8 @@
 /**
  * @fedkseed/process-kit: what every fedkseed process shares, gRPC or not (the services, the worker, the
  * `fedkseed` command): a JSON logger with fixed keys, `EnvReader`/`ConfigError` for a `loadConfig(env)` that
- * reports every problem at once, the run configuration read from the environment (`readRunConfigEnv`), the
+ * reports every problem at once, the run configuration read from the environment (`readRunConfigEnv`), how to
+ * reach Redis (URL, password, TLS: `readRedisConnection`, `redisClientOptions`), the
  * config step of a composition root, graceful shutdown on signals, and a process's own Prometheus registry with
  * its HTTP server (/metrics, /healthz, /readyz).
  * The gRPC pieces (server, health, error mapping) are in `@fedkseed/service-kit`.
@@ -32,6 +33,15 @@ export {
   type TlsFiles,
 } from './config';
 export { loadConfigOrExit } from './load-config';
+export {
+  readRedisConnection,
+  redactRedisUrl,
+  redisAuthError,
+  redisClientOptions,
+  type RedisClientOptions,
+  type RedisConnection,
+  type RedisTlsFiles,
+} from './redis-connection';
 export { readRunConfigEnv, runConfigEnvVar } from './run-config-env';
 export {
   METRIC_PREFIX,

@@ -2,13 +2,15 @@
  * What the BullMQ producer and consumer share: the queue's name and where its Redis is. Both sides must agree
  * on `queueName` and `prefix` (together they name the queue's Redis keys).
  */
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type RedisOptions } from 'bullmq';
 
 export interface BullMqQueueOptions {
   /** The queue's name, e.g. one per run. */
   queueName: string;
   /** Redis to use, as a URL (redis:// or rediss://). Ignored when `connection` is given. @default 'redis://127.0.0.1:6379' */
   redisUrl?: string;
+  /** ioredis options of the connections opened from `redisUrl` (password, TLS). */
+  redisOptions?: RedisOptions;
   /** BullMQ connection options (or a client) instead of `redisUrl`. */
   connection?: ConnectionOptions;
   /** Prefix of the queue's Redis keys. @default 'bull' */
@@ -25,7 +27,7 @@ export function checkQueueOptions(options: BullMqQueueOptions): void {
 }
 
 export function connectionOf(options: BullMqQueueOptions): ConnectionOptions {
-  return options.connection ?? { url: options.redisUrl ?? 'redis://127.0.0.1:6379' };
+  return options.connection ?? { ...options.redisOptions, url: options.redisUrl ?? 'redis://127.0.0.1:6379' };
 }
 
 /**

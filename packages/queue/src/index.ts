@@ -33,3 +33,4 @@ export { obliterateBullMqQueue, type BullMqQueueOptions } from './bullmq-options
 export { BullMqJobProducer, TRAIN_JOB_NAME, type BullMqJobProducerOptions } from './bullmq-job-producer';
 export { BullMqJobConsumer, type BullMqJobConsumerOptions } from './bullmq-job-consumer';
 export { BullMqQueueDepth, QUEUE_STATES, type QueueState } from './bullmq-queue-depth';
+export { checkQueueConnection } from './check-queue-connection';

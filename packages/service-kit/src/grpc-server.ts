@@ -40,7 +40,8 @@ export interface StartGrpcServerOptions {
   tls?: TlsFiles;
   services: readonly GrpcServiceRegistration[];
   logger: Logger;
-  /** Extra grpc-js server options (message size limits, keepalive). */
+  /** Extra grpc-js server options (message size limits, keepalive). Its interceptors run inside the metrics
+   *  one, so a call they refuse is counted with its status. */
   serverOptions?: ServerOptions;
   /** The process's registry: per-RPC metrics (grpc-metrics.ts) are recorded into it when given. */
   metrics?: Registry;
@@ -113,9 +114,11 @@ export class RunningGrpcServer {
 
 /** Binds, registers the services and health, and starts serving. */
 export async function startGrpcServer(options: StartGrpcServerOptions): Promise<RunningGrpcServer> {
+  // grpc-js wraps the call in each interceptor in turn: the first is nearest the transport, so it sees every
+  // status the later ones send.
   const interceptors = [
-    ...(options.serverOptions?.interceptors ?? []),
     ...(options.metrics ? [grpcServerMetricsInterceptor(options.metrics)] : []),
+    ...(options.serverOptions?.interceptors ?? []),
   ];
   const server = new Server({ ...options.serverOptions, interceptors });
   const health = new HealthService(options.services.map((s) => s.name));

@@ -1,7 +1,14 @@
 /**
  * The settings every fedkseed gRPC service reads the same way (listen address, TLS, logging, drain, Redis).
  */
-import { readTlsFiles, type EnvReader, type LogLevel, type TlsFiles } from '@fedkseed/process-kit';
+import {
+  readRedisConnection,
+  readTlsFiles,
+  type EnvReader,
+  type LogLevel,
+  type RedisConnection,
+  type TlsFiles,
+} from '@fedkseed/process-kit';
 
 export interface ServiceBaseConfig {
   /** Interface to listen on. */
@@ -13,8 +20,8 @@ export interface ServiceBaseConfig {
   logLevel: LogLevel;
   /** Grace for in-flight calls on SIGTERM before they are cut (ms). */
   drainGraceMs: number;
-  /** Redis URL, or undefined for the embedded in-memory store (one process, state lost on exit). */
-  redisUrl?: string;
+  /** Redis (URL, password, TLS), or undefined for the embedded in-memory store (one process, state lost on exit). */
+  redis?: RedisConnection;
   /** Longest one store command may take before its call fails UNAVAILABLE/STORE_UNAVAILABLE (ms). */
   storeCommandTimeoutMs: number;
   /** Port of /metrics, /healthz and /readyz (HTTP, `http-metrics`); 0 picks a free one. */
@@ -28,8 +35,8 @@ export const DEFAULT_STORE_COMMAND_TIMEOUT_MS = 2000;
 export const DEFAULT_METRICS_PORT = 9464;
 
 /**
- * HOST, PORT, TLS_*_FILE, LOG_LEVEL, DRAIN_GRACE_MS, REDIS_URL, STORE_COMMAND_TIMEOUT_MS and METRICS_PORT; problems
- * go to `e`.
+ * HOST, PORT, TLS_*_FILE, LOG_LEVEL, DRAIN_GRACE_MS, REDIS_URL (with REDIS_PASSWORD[_FILE] and REDIS_TLS_*_FILE),
+ * STORE_COMMAND_TIMEOUT_MS and METRICS_PORT; problems go to `e`.
  */
 export function readServiceBaseConfig(e: EnvReader, defaultPort: number): ServiceBaseConfig {
   const tls = readTlsFiles(e);
@@ -41,8 +48,8 @@ export function readServiceBaseConfig(e: EnvReader, defaultPort: number): Servic
     metricsPort: e.port('METRICS_PORT', { default: DEFAULT_METRICS_PORT }),
     storeCommandTimeoutMs: e.int('STORE_COMMAND_TIMEOUT_MS', { default: DEFAULT_STORE_COMMAND_TIMEOUT_MS, min: 1 }),
   };
-  const redisUrl = e.string('REDIS_URL', { pattern: /^rediss?:\/\// });
+  const redis = readRedisConnection(e);
   if (tls) base.tls = tls;
-  if (redisUrl !== undefined) base.redisUrl = redisUrl;
+  if (redis !== undefined) base.redis = redis;
   return base;
 }

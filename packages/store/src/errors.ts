@@ -8,6 +8,7 @@ export type StoreErrorReason =
   | 'RUN_NOT_INITIALIZED'
   | 'RUN_CONFIG_MISMATCH'
   | 'CLIENT_CONFLICT'
+  | 'REGISTRATION_LIMIT'
   | 'UNKNOWN_CLIENT'
   | 'STALE_VERSION'
   | 'ROUND_ALREADY_OPEN'
@@ -58,6 +59,9 @@ export class RunConfigMismatchError extends StoreError {
 }
 export class ClientConflictError extends StoreError {
   readonly reason = 'CLIENT_CONFLICT' as const;
+}
+export class RegistrationLimitError extends StoreError {
+  readonly reason = 'REGISTRATION_LIMIT' as const;
 }
 export class UnknownClientError extends StoreError {
   readonly reason = 'UNKNOWN_CLIENT' as const;
@@ -111,6 +115,7 @@ const ERROR_CLASSES: Record<StoreErrorReason, StoreErrorClass> = {
   RUN_NOT_INITIALIZED: RunNotInitializedError,
   RUN_CONFIG_MISMATCH: RunConfigMismatchError,
   CLIENT_CONFLICT: ClientConflictError,
+  REGISTRATION_LIMIT: RegistrationLimitError,
   UNKNOWN_CLIENT: UnknownClientError,
   STALE_VERSION: StaleVersionError,
   ROUND_ALREADY_OPEN: RoundAlreadyOpenError,
@@ -132,6 +137,7 @@ const SUMMARIES: Record<StoreErrorReason, string> = {
   RUN_NOT_INITIALIZED: 'the run has not been initialized',
   RUN_CONFIG_MISMATCH: 'the run was initialized with a different configuration',
   CLIENT_CONFLICT: 'the client is registered with different fields',
+  REGISTRATION_LIMIT: 'the join secret has admitted its most clients',
   UNKNOWN_CLIENT: 'the client is not registered',
   STALE_VERSION: 'the round or version does not match the store version',
   ROUND_ALREADY_OPEN: 'the round is already open',

@@ -21,6 +21,7 @@ import type {
   OpenRoundInput,
   RecordScalarsResult,
   RegisterClientResult,
+  RegistrationAdmission,
   RoundInfo,
   RoundStatus,
   RoundStatusInfo,
@@ -41,6 +42,7 @@ import {
 import { addRoundScalars, initialSeedStats, type SeedStatsBytes } from './seed-stats';
 import { canonicalDump, roundInfoOf } from './snapshot';
 import {
+  checkAdmission,
   checkId,
   checkLease,
   checkRound,
@@ -91,6 +93,7 @@ export class InMemoryRoundStore implements RoundStore {
   private readonly clock: () => number;
   private run: RunState | undefined;
   private readonly clients = new Map<string, string>(); // clientId -> canonical record JSON
+  private readonly joinSecrets = new Map<string, number>(); // join secret name -> clients it admitted
   private readonly rounds = new Map<number, RoundState>();
   private readonly deltas = new Map<number, Buffer>();
   private readonly fingerprints = new Map<number, Buffer>();
@@ -129,14 +132,24 @@ export class InMemoryRoundStore implements RoundStore {
     return this.run && decodeRunConfig(this.run.configJson, this.run.createdAtMs);
   }
 
-  async registerClient(client: ClientRegistration): Promise<RegisterClientResult> {
+  async registerClient(client: ClientRegistration, admission?: RegistrationAdmission): Promise<RegisterClientResult> {
     this.requireRun();
     const { record, json } = prepareClient(client);
+    const a = checkAdmission(admission);
     const existing = this.clients.get(record.clientId);
     if (existing !== undefined) {
       if (existing !== json)
         throw storeError('CLIENT_CONFLICT', { clientId: record.clientId, detail: `registered as ${existing}` });
       return { status: 'unchanged', client: record };
+    }
+    if (a) {
+      const admitted = this.joinSecrets.get(a.joinSecret) ?? 0;
+      if (admitted >= a.maxRegistrations)
+        throw storeError('REGISTRATION_LIMIT', {
+          clientId: record.clientId,
+          detail: `the join secret has admitted ${admitted} clients`,
+        });
+      this.joinSecrets.set(a.joinSecret, admitted + 1);
     }
     this.clients.set(record.clientId, json);
     return { status: 'registered', client: record };
@@ -369,6 +382,7 @@ export class InMemoryRoundStore implements RoundStore {
       run: run ? { config: run.configJson, createdAtMs: run.createdAtMs, version: run.version } : null,
       accumulated: run ? run.accumulated : null,
       clients: [...this.clients.entries()],
+      joinSecrets: [...this.joinSecrets.entries()],
       rounds: [...this.rounds.values()].map((r) => ({
         round: r.round,
         status: r.status,

@@ -42,6 +42,14 @@ export interface ClientRegistration {
 /** A registered client. Registrations are immutable: re-registering with other fields fails CLIENT_CONFLICT. */
 export type ClientRecord = Readonly<ClientRegistration>;
 
+/** The join secret a registration came with, and the most distinct clients that secret may admit in all. */
+export interface RegistrationAdmission {
+  /** The join secret's name (never the secret): [A-Za-z0-9._-], 1..64 characters. */
+  joinSecret: string;
+  /** An integer >= 0. */
+  maxRegistrations: number;
+}
+
 export interface RegisterClientResult {
   status: 'registered' | 'unchanged';
   client: ClientRecord;
@@ -206,8 +214,12 @@ export interface RoundStore {
   initRun(config: RunConfigInput): Promise<InitRunResult>;
   getRun(): Promise<StoredRunConfig | undefined>;
 
-  /** Idempotent for the same fields; other fields for a known id fail CLIENT_CONFLICT. */
-  registerClient(client: ClientRegistration): Promise<RegisterClientResult>;
+  /**
+   * Idempotent for the same fields; other fields for a known id fail CLIENT_CONFLICT. With `admission`, a new
+   * client is counted against its join secret in the same step, and fails REGISTRATION_LIMIT once that secret
+   * has admitted `maxRegistrations` clients; a repeat is not counted again.
+   */
+  registerClient(client: ClientRegistration, admission?: RegistrationAdmission): Promise<RegisterClientResult>;
   getClient(clientId: string): Promise<ClientRecord | undefined>;
   /** Sorted. */
   listClientIds(): Promise<string[]>;

@@ -29,6 +29,8 @@ export interface StoreSnapshot {
   accumulated: Buffer | null;
   /** Sorted by client id; values are the canonical record JSON. */
   clients: [string, string][];
+  /** Join secret name -> clients it admitted; sorted by name. */
+  joinSecrets: [string, number][];
   /** Ascending. */
   rounds: RoundSnapshot[];
   /** Ascending by round. */
@@ -51,6 +53,7 @@ export function canonicalDump(s: StoreSnapshot): string {
       run: s.run && { config: s.run.config, createdAtMs: s.run.createdAtMs, version: s.run.version },
       accumulated: hex(s.accumulated),
       clients: [...s.clients].sort(byKey),
+      joinSecrets: [...s.joinSecrets].sort(byKey),
       rounds: [...s.rounds]
         .sort((a, b) => a.round - b.round)
         .map((r) => ({

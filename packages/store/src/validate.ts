@@ -9,6 +9,7 @@ import type {
   ClientRegistration,
   CommitCloseInput,
   OpenRoundInput,
+  RegistrationAdmission,
   StoredFingerprint,
   UploadInput,
 } from './round-store';
@@ -49,6 +50,18 @@ export function prepareClient(c: ClientRegistration): { record: ClientRecord; js
     ...(c.queueFed === true ? { queueFed: true } : {}),
   };
   return { record, json: JSON.stringify(record) };
+}
+
+const JOIN_SECRET_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** A registration's admission, checked (absent stays absent). */
+export function checkAdmission(a: RegistrationAdmission | undefined): RegistrationAdmission | undefined {
+  if (a === undefined) return undefined;
+  if (typeof a.joinSecret !== 'string' || !JOIN_SECRET_NAME_PATTERN.test(a.joinSecret))
+    invalid(`joinSecret must match ${JOIN_SECRET_NAME_PATTERN}`);
+  if (!Number.isSafeInteger(a.maxRegistrations) || a.maxRegistrations < 0)
+    invalid(`maxRegistrations must be an integer >= 0, got ${a.maxRegistrations}`);
+  return a;
 }
 
 export function decodeClient(json: string): ClientRecord {

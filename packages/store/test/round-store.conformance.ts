@@ -121,6 +121,41 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
         expect(await store.countClients()).toBe(5);
       });
 
+      it('counts the clients each join secret admits, once per client, on any replica, up to its bound', async () => {
+        await store.initRun(RUN);
+        const cohort = { joinSecret: 'cohort-a', maxRegistrations: 2 };
+        expect((await store.registerClient(CLIENTS[0], cohort)).status).toBe('registered');
+        // A repeat (a retried registration) is not counted again, whichever join secret it comes with.
+        expect((await h.replica.registerClient(CLIENTS[0], cohort)).status).toBe('unchanged');
+        expect((await store.registerClient(CLIENTS[0], { joinSecret: 'other', maxRegistrations: 0 })).status).toBe(
+          'unchanged',
+        );
+        expect((await h.replica.registerClient(CLIENTS[1], cohort)).status).toBe('registered');
+        await expectFailure(h, 'REGISTRATION_LIMIT', () => store.registerClient(CLIENTS[2], cohort));
+        await expectFailure(h, 'REGISTRATION_LIMIT', () =>
+          h.replica.registerClient(CLIENTS[2], { ...cohort, maxRegistrations: 1 }),
+        );
+        // Another secret has its own count; none at all counts nothing.
+        expect((await store.registerClient(CLIENTS[2], { joinSecret: 'cohort-b', maxRegistrations: 1 })).status).toBe(
+          'registered',
+        );
+        expect((await store.registerClient(CLIENTS[3])).status).toBe('registered');
+        await expectFailure(h, 'CLIENT_CONFLICT', () =>
+          store.registerClient({ ...CLIENTS[0], numExamples: 99 }, { joinSecret: 'cohort-b', maxRegistrations: 9 }),
+        );
+        for (const bad of [
+          { joinSecret: 'has space', maxRegistrations: 1 },
+          { joinSecret: 'cohort-a', maxRegistrations: -1 },
+          { joinSecret: 'cohort-a', maxRegistrations: 1.5 },
+        ])
+          await expectFailure(h, 'INVALID_ARGUMENT', () => store.registerClient(CLIENTS[4], bad));
+        expect(JSON.parse(await store.dump()).joinSecrets).toEqual([
+          ['cohort-a', 2],
+          ['cohort-b', 1],
+        ]);
+        expect(await store.countClients()).toBe(4);
+      });
+
       it('keeps queueFed in the record only when true; another value for a known id conflicts', async () => {
         await setUp();
         expect(await h.replica.getClient('c3')).toEqual({ clientId: 'c3', numExamples: 5, queueFed: true });
@@ -622,7 +657,8 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
       const shadow = new InMemoryRoundStore({ clock: shadowClock.now });
       for (const s of [store, shadow]) {
         await s.initRun({ ...RUN, seedSampling: 'importance' });
-        for (const c of CLIENTS) await s.registerClient(c);
+        for (const [i, c] of CLIENTS.entries())
+          await s.registerClient(c, i % 2 ? { joinSecret: `cohort-${i % 3}`, maxRegistrations: 9 } : undefined);
         await s.openRound({ round: 0, participants: ['c1', 'c2'], deadlineMs: clock.nowMs + 10, samplingSeed: 3n });
         await s.acceptUpload({
           round: 0,

@@ -4,7 +4,7 @@
  * and call `drain()` as SIGTERM would.
  */
 import { AggregatorServiceService, SERVICE_NAMES, SeedProbabilityServiceClient } from '@fedkseed/proto';
-import { Logger } from '@fedkseed/process-kit';
+import { Logger, redisAuthError, redisClientOptions } from '@fedkseed/process-kit';
 import { BullMqJobProducer, type TrainJobProducer } from '@fedkseed/queue';
 import {
   channelCredentials,
@@ -20,6 +20,7 @@ import type { Registry } from 'prom-client';
 
 import { AggregatorService } from './aggregator-service';
 import { ClientAuth } from './auth';
+import { callLimitInterceptor } from './call-limits';
 import type { AggregatorConfig } from './config';
 import { AggregatorMetrics } from './aggregator-metrics';
 import { RoundLifecycle, type LifecycleEvent, type Timers } from './round-lifecycle';
@@ -31,6 +32,8 @@ export interface AggregatorAppOverrides {
   logger?: Logger;
   /** Unix epoch ms, for the lifecycle and the handlers (the store keeps its own). @default Date.now */
   clock?: () => number;
+  /** Monotonic ms, for the rate limits. @default performance.now */
+  monotonicClock?: () => number;
   timers?: Timers;
   /** Replaces the configured FedKSeed-Pro provider. */
   seeds?: SeedDistributionProvider;
@@ -62,11 +65,13 @@ export async function startAggregatorApp(
   const logger =
     overrides.logger ?? new Logger({ service: 'aggregator', runId: config.run.runId, level: config.logLevel });
   const ownsStore = overrides.store === undefined;
+  const redis = config.redis && redisClientOptions(config.redis);
   const store =
     overrides.store ??
-    (config.redisUrl
+    (redis
       ? new RedisRoundStore({
-          redis: config.redisUrl,
+          redis: redis.url,
+          redisOptions: redis.options,
           runId: config.run.runId,
           connection: { commandTimeoutMs: config.storeCommandTimeoutMs, ...storeConnectionLogging(logger) },
         })
@@ -93,10 +98,11 @@ export async function startAggregatorApp(
   }
 
   let jobs = overrides.jobProducer;
-  if (!jobs && config.jobQueue && config.redisUrl) {
+  if (!jobs && config.jobQueue && redis) {
     const producer = new BullMqJobProducer({
       ...config.jobQueue,
-      redisUrl: config.redisUrl,
+      redisUrl: redis.url,
+      redisOptions: redis.options,
       onError: (e) => logger.warn('job queue connection error', { err: e }),
     });
     closers.push(() => producer.close());
@@ -107,6 +113,7 @@ export async function startAggregatorApp(
     runId: config.run.runId,
     tokenSecret: config.tokenSecret,
     joinSecret: config.joinSecret,
+    joinSecrets: config.joinSecrets,
   });
   const metrics = new AggregatorMetrics(overrides.clock);
   const lifecycle = new RoundLifecycle({
@@ -138,6 +145,7 @@ export async function startAggregatorApp(
     metrics,
   });
 
+  const limits = callLimitInterceptor({ auth, settings: config.callLimits, logger, clock: overrides.monotonicClock });
   let server: RunningGrpcServer;
   try {
     await lifecycle.start();
@@ -147,6 +155,7 @@ export async function startAggregatorApp(
       tls: config.tls,
       logger,
       metrics: metrics.registry,
+      ...(limits ? { serverOptions: { interceptors: [limits] } } : {}),
       services: [
         {
           name: SERVICE_NAMES.aggregator,
@@ -158,7 +167,7 @@ export async function startAggregatorApp(
   } catch (e) {
     await lifecycle.stop();
     for (const close of closers.reverse()) await close();
-    throw e;
+    throw (ownsStore && config.redis && redisAuthError(e, config.redis)) || e;
   }
 
   const storeHealth = watchStoreHealth(server, store, logger);

@@ -108,7 +108,7 @@ export class AggregatorService {
   }
 
   async registerClient(request: RegisterClientRequest, metadata: Metadata): Promise<RegisterClientResponse> {
-    this.auth.checkJoinSecret(metadata);
+    const joinSecret = this.auth.checkJoinSecret(metadata);
     const problem = checkRegistration(request, this.run.aggregationWeighting);
     if (problem) throw problem;
     const clientId = this.auth.clientIdFor(request.idempotencyKey);
@@ -129,7 +129,10 @@ export class AggregatorService {
         },
       );
     try {
-      const { status } = await this.store.registerClient(registration);
+      const { status } = await this.store.registerClient(registration, {
+        joinSecret: joinSecret.name,
+        maxRegistrations: joinSecret.maxRegistrations,
+      });
       if (status === 'registered') {
         this.logger.debug('client registered', {
           clientId,
@@ -142,6 +145,10 @@ export class AggregatorService {
       if (isStoreError(e, 'CLIENT_CONFLICT'))
         throw apiErrorOfStore(e, 'this idempotency_key registered a client with other fields', {
           field: 'idempotency_key',
+        });
+      if (isStoreError(e, 'REGISTRATION_LIMIT'))
+        throw apiErrorOfStore(e, `the join secret ${joinSecret.name} has admitted its most clients`, {
+          retry_after_ms: CLIENT_LIMIT_RETRY_AFTER_MS,
         });
       throw e;
     }

@@ -50,6 +50,30 @@ describe('ClientAuth', () => {
     expect(reasonOf(() => auth.checkJoinSecret(new Metadata()))).toBe('ERROR_REASON_BAD_JOIN_SECRET');
   });
 
+  it('names which of several join secrets a registration presented, with its bound', () => {
+    const cohorts = new ClientAuth({
+      runId: 'run-1',
+      tokenSecret: 's'.repeat(32),
+      joinSecret: 'join-secret-1234',
+      joinSecrets: [
+        { name: 'default', secret: 'join-secret-1234', maxRegistrations: 10 },
+        { name: 'clinic-a', secret: 'clinic-a-secret-1234', maxRegistrations: 2 },
+      ],
+    });
+    expect(cohorts.checkJoinSecret(joinSecretMetadata('clinic-a-secret-1234'))).toEqual({
+      name: 'clinic-a',
+      maxRegistrations: 2,
+    });
+    expect(cohorts.checkJoinSecret(joinSecretMetadata('join-secret-1234'))).toEqual({
+      name: 'default',
+      maxRegistrations: 10,
+    });
+    expect(reasonOf(() => cohorts.checkJoinSecret(joinSecretMetadata('clinic-a-secret-123')))).toBe(
+      'ERROR_REASON_BAD_JOIN_SECRET',
+    );
+    expect(auth.checkJoinSecret(joinSecretMetadata('join-secret-1234')).name).toBe('default');
+  });
+
   it('derives the same client id from the same idempotency key, and a fresh one without', () => {
     expect(auth.clientIdFor('device-7')).toBe(auth.clientIdFor('device-7'));
     expect(auth.clientIdFor('device-7')).not.toBe(auth.clientIdFor('device-8'));

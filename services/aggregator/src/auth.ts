@@ -1,5 +1,5 @@
 /**
- * Who is calling. Registration is guarded by the run's join secret (`x-fedkseed-join-secret`); every other
+ * Who is calling. Registration is guarded by a join secret of the run (`x-fedkseed-join-secret`); every other
  * call carries `authorization: Bearer <token>`, where the token is the principal and an HMAC-SHA256 over
  * (run id, principal) with the server's secret:
  *
@@ -15,6 +15,8 @@ import type { Metadata } from '@grpc/grpc-js';
 import { ErrorReason, METADATA_JOIN_SECRET, bearerToken } from '@fedkseed/proto';
 import { ApiError } from '@fedkseed/service-kit';
 
+import { DEFAULT_JOIN_SECRET_NAME, type JoinSecret } from './join-secrets';
+
 export type Principal = { kind: 'client'; clientId: string } | { kind: 'operator' };
 
 const TOKEN_VERSION = 'v1';
@@ -25,27 +27,47 @@ export interface ClientAuthOptions {
   runId: string;
   /** HMAC key of the tokens (>= 32 bytes). */
   tokenSecret: string;
-  /** What RegisterClient callers must present. */
+  /** What RegisterClient callers must present (unless `joinSecrets` is given). */
   joinSecret: string;
+  /** Every join secret RegisterClient accepts, with names and bounds (join-secrets.ts).
+   *  @default `joinSecret` alone, named "default", unbounded */
+  joinSecrets?: readonly JoinSecret[];
 }
+
+/** The join secret a registration presented: its name and bound, not the secret. */
+export type PresentedJoinSecret = Omit<JoinSecret, 'secret'>;
 
 export class ClientAuth {
   private readonly runId: string;
   private readonly tokenKey: Buffer;
-  private readonly joinSecretDigest: Buffer;
+  private readonly joinSecrets: readonly (PresentedJoinSecret & { digest: Buffer })[];
 
   constructor(options: ClientAuthOptions) {
     this.runId = options.runId;
     this.tokenKey = Buffer.from(options.tokenSecret, 'utf8');
-    this.joinSecretDigest = sha256(options.joinSecret);
+    const secrets = options.joinSecrets ?? [
+      { name: DEFAULT_JOIN_SECRET_NAME, secret: options.joinSecret, maxRegistrations: Number.MAX_SAFE_INTEGER },
+    ];
+    this.joinSecrets = secrets.map(({ name, secret, maxRegistrations }) => ({
+      name,
+      maxRegistrations,
+      digest: sha256(secret),
+    }));
   }
 
-  /** Throws UNAUTHENTICATED/BAD_JOIN_SECRET unless the metadata carries the join secret. */
-  checkJoinSecret(metadata: Metadata): void {
+  /** The join secret the metadata carries; throws UNAUTHENTICATED/BAD_JOIN_SECRET unless it is one of the run's. */
+  checkJoinSecret(metadata: Metadata): PresentedJoinSecret {
     const [given] = metadata.get(METADATA_JOIN_SECRET);
-    // Digests have equal length whatever was sent, so the comparison leaks nothing about the secret.
-    if (typeof given !== 'string' || !timingSafeEqual(sha256(given), this.joinSecretDigest))
+    const digest = sha256(typeof given === 'string' ? given : '');
+    // Digests have equal length whatever was sent, and every secret is compared, so the time taken leaks nothing
+    // about the secrets.
+    let match: PresentedJoinSecret | undefined;
+    for (const s of this.joinSecrets)
+      if (timingSafeEqual(digest, s.digest) && typeof given === 'string')
+        match ??= { name: s.name, maxRegistrations: s.maxRegistrations };
+    if (!match)
       throw new ApiError(ErrorReason.ERROR_REASON_BAD_JOIN_SECRET, `missing or wrong ${METADATA_JOIN_SECRET}`);
+    return match;
   }
 
   /** The caller named by a valid bearer token; throws UNAUTHENTICATED/BAD_TOKEN otherwise. */

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
 import { ConfigError } from '@fedkseed/process-kit';
 
 import { ClientAuth } from './auth';
@@ -22,6 +26,7 @@ describe('loadConfig', () => {
       storeCommandTimeoutMs: 2000,
       tokenSecret: REQUIRED.FEDKSEED_TOKEN_SECRET,
       joinSecret: REQUIRED.FEDKSEED_JOIN_SECRET,
+      joinSecrets: [{ name: 'default', secret: REQUIRED.FEDKSEED_JOIN_SECRET, maxRegistrations: 100_000 }],
       maxClients: 100_000,
       replicaId: 'replica-a',
       run: {
@@ -56,6 +61,7 @@ describe('loadConfig', () => {
         taskRetryAfterMs: 1000,
         idleRetryAfterMs: 60_000,
       },
+      callLimits: { clientRatePerS: 20, clientBurst: 100, registrationRatePerS: 100, registrationBurst: 1000 },
     });
     expect(loadConfig(REQUIRED).replicaId).toMatch(/^[A-Za-z0-9._-]+-\d+-[0-9a-f]{6}$/);
   });
@@ -72,7 +78,7 @@ describe('loadConfig', () => {
       QUEUE_NAME: 'run-1.train',
       QUEUE_ATTEMPTS: '5',
     });
-    expect(config.redisUrl).toBe('redis://redis:6379/0');
+    expect(config.redis).toEqual({ url: 'redis://redis:6379/0' });
     expect(config.jobQueue).toEqual({ queueName: 'run-1.train', attempts: 5, backoffMs: 5000 });
     expect(config.run).toMatchObject({ seedSampling: 'importance', aggregationWeighting: 'equal' });
     expect(config.seedProbability).toEqual({
@@ -81,6 +87,72 @@ describe('loadConfig', () => {
       token: 'svc',
       callTimeoutMs: 5000,
     });
+  });
+
+  it('reads extra join secrets from a file, each with its bound, and never quotes a secret in a problem', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fedkseed-join-'));
+    try {
+      const file = path.join(dir, 'join-secrets');
+      writeFileSync(file, '# cohorts\nclinic-a  clinic-a-secret-0123 50\n\nclinic-b clinic-b-secret-0123\n');
+      const config = loadConfig({
+        ...REQUIRED,
+        FEDKSEED_JOIN_SECRETS_FILE: file,
+        MAX_REGISTRATIONS_PER_JOIN_SECRET: '7',
+      });
+      expect(config.joinSecrets).toEqual([
+        { name: 'default', secret: REQUIRED.FEDKSEED_JOIN_SECRET, maxRegistrations: 7 },
+        { name: 'clinic-a', secret: 'clinic-a-secret-0123', maxRegistrations: 50 },
+        { name: 'clinic-b', secret: 'clinic-b-secret-0123', maxRegistrations: 7 },
+      ]);
+      writeFileSync(
+        file,
+        [
+          'default some-other-secret-0123',
+          'x short',
+          `y ${REQUIRED.FEDKSEED_TOKEN_SECRET}`,
+          'z clinic-z-secret-0123 -1',
+          `w ${REQUIRED.FEDKSEED_JOIN_SECRET}`,
+          'lonely',
+        ].join('\n'),
+      );
+      let error: unknown;
+      try {
+        loadConfig({ ...REQUIRED, FEDKSEED_JOIN_SECRETS_FILE: file });
+      } catch (e) {
+        error = e;
+      }
+      expect((error as ConfigError).problems).toEqual([
+        'FEDKSEED_JOIN_SECRETS_FILE line 1: the name default is taken',
+        'FEDKSEED_JOIN_SECRETS_FILE line 2: the secret must be at least 16 bytes',
+        'FEDKSEED_JOIN_SECRETS_FILE line 3: the secret must differ from FEDKSEED_TOKEN_SECRET',
+        'FEDKSEED_JOIN_SECRETS_FILE line 4: maxRegistrations must be an integer >= 0',
+        "FEDKSEED_JOIN_SECRETS_FILE line 5: the secret is another name's too",
+        'FEDKSEED_JOIN_SECRETS_FILE line 6: expected "<name> <secret> [<maxRegistrations>]", got 1 fields',
+      ]);
+      for (const secret of ['some-other-secret-0123', 'short', REQUIRED.FEDKSEED_TOKEN_SECRET, 'clinic-z-secret'])
+        expect((error as Error).message).not.toContain(secret);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the per-caller rate limits, 0 turning one off', () => {
+    const config = loadConfig({
+      ...REQUIRED,
+      CLIENT_RATE_LIMIT_PER_S: '2.5',
+      CLIENT_RATE_BURST: '5',
+      REGISTRATION_RATE_LIMIT_PER_S: '0',
+      REGISTRATION_RATE_BURST: '1',
+    });
+    expect(config.callLimits).toEqual({
+      clientRatePerS: 2.5,
+      clientBurst: 5,
+      registrationRatePerS: 0,
+      registrationBurst: 1,
+    });
+    expect(() => loadConfig({ ...REQUIRED, CLIENT_RATE_BURST: '0', CLIENT_RATE_LIMIT_PER_S: '-1' })).toThrow(
+      /CLIENT_RATE_LIMIT_PER_S must be >= 0[\s\S]*CLIENT_RATE_BURST must be >= 1/,
+    );
   });
 
   it('refuses a job queue without Redis (BullMQ lives there)', () => {
@@ -129,7 +201,7 @@ describe('loadConfig', () => {
       'QUORUM_FRACTION must be <= 1',
       'ROUND_DEADLINE_MS must be an integer',
       'WEIGHT_DECAY must be 0',
-      'REDIS_URL must match',
+      'REDIS_URL must be a redis:// or rediss:// URL',
       'TLS_KEY_FILE must name a readable file',
       'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
       'SEED_PROBABILITY_ADDRESS is only used with SEED_SAMPLING=importance',

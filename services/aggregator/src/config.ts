@@ -12,6 +12,9 @@ import { EnvReader, readRunConfigEnv, runConfigEnvVar, type Env } from '@fedksee
 import { type ClientTlsFiles, readServiceBaseConfig, type ServiceBaseConfig } from '@fedkseed/service-kit';
 import { createSeedStrategy, runConfigFieldProblem, type RunConfig } from '@fedkseed/zo';
 
+import type { CallLimitSettings } from './call-limits';
+import { readJoinSecrets, type JoinSecret } from './join-secrets';
+
 /** How rounds are run. */
 export interface RoundSettings {
   /** m: fraction of registered clients selected per round. */
@@ -64,8 +67,10 @@ export interface JobQueueSettings {
 export interface AggregatorConfig extends ServiceBaseConfig {
   /** HMAC-SHA256 key of the client bearer tokens. */
   tokenSecret: string;
-  /** Shared secret a client presents to register. */
+  /** Shared secret a client presents to register (FEDKSEED_JOIN_SECRET). */
   joinSecret: string;
+  /** Every join secret RegisterClient accepts, `joinSecret` first as "default", with their bounds. */
+  joinSecrets: JoinSecret[];
   /** Most clients the run registers. */
   maxClients: number;
   /** This replica's name as a round closer (unique per process). */
@@ -77,6 +82,8 @@ export interface AggregatorConfig extends ServiceBaseConfig {
   seedProbability?: SeedProbabilitySettings;
   /** Where train jobs of queue-fed clients go; absent: no queue (queue-fed clients are never trained). */
   jobQueue?: JobQueueSettings;
+  /** Per-caller rate limits (call-limits.ts). */
+  callLimits: CallLimitSettings;
 }
 
 const REPLICA_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -112,6 +119,7 @@ export function loadConfig(env: Env): AggregatorConfig {
   const tls = base.tls;
   const { tokenSecret, joinSecret } = readSecrets(e);
   const maxClients = e.int('MAX_CLIENTS', { default: 100_000, min: 1 });
+  const joinSecrets = readJoinSecrets(e, joinSecret, { tokenSecret, maxClients });
   const replicaId =
     e.string('REPLICA_ID', { pattern: REPLICA_ID_PATTERN }) ??
     `${hostname()
@@ -153,12 +161,21 @@ export function loadConfig(env: Env): AggregatorConfig {
     if (seedToken !== undefined) seedProbability.token = seedToken;
   }
 
+  // A client makes a few calls a round and polls no faster than its WAIT's retry_after (TASK_RETRY_AFTER_MS): the
+  // defaults leave it ample room, and they are per client, so that any number of clients together pass.
+  const callLimits: CallLimitSettings = {
+    clientRatePerS: e.number('CLIENT_RATE_LIMIT_PER_S', { default: 20, min: 0 }),
+    clientBurst: e.int('CLIENT_RATE_BURST', { default: 100, min: 1 }),
+    registrationRatePerS: e.number('REGISTRATION_RATE_LIMIT_PER_S', { default: 100, min: 0 }),
+    registrationBurst: e.int('REGISTRATION_RATE_BURST', { default: 1000, min: 1 }),
+  };
+
   let jobQueue: JobQueueSettings | undefined;
   const queueName = e.string('QUEUE_NAME', { pattern: QUEUE_NAME_PATTERN });
   const queueAttempts = e.int('QUEUE_ATTEMPTS', { default: 3, min: 1 });
   const queueBackoffMs = e.int('QUEUE_BACKOFF_MS', { default: 5000, min: 0 });
   if (queueName !== undefined) {
-    if (base.redisUrl === undefined) e.problem('QUEUE_NAME needs REDIS_URL (the job queue lives in Redis)');
+    if (base.redis === undefined) e.problem('QUEUE_NAME needs REDIS_URL (the job queue lives in Redis)');
     jobQueue = { queueName, attempts: queueAttempts, backoffMs: queueBackoffMs };
   }
 
@@ -167,10 +184,12 @@ export function loadConfig(env: Env): AggregatorConfig {
     ...base,
     tokenSecret,
     joinSecret,
+    joinSecrets,
     maxClients,
     replicaId,
     run,
     rounds,
+    callLimits,
   };
   if (seedProbability) config.seedProbability = seedProbability;
   if (jobQueue) config.jobQueue = jobQueue;

@@ -19,7 +19,7 @@ import {
   type SubmitScalarGradientsResponse,
 } from '@fedkseed/proto';
 import { silentLogger } from '@fedkseed/process-kit';
-import { AggregatorConnection, FedKSeedCallError } from '@fedkseed/sdk';
+import { AggregatorConnection, FedKSeedCallError, type ConnectionOptions } from '@fedkseed/sdk';
 import { deleteRunKeys, RedisRoundStore, RunKeys, type RoundStore } from '@fedkseed/store';
 import { processExposition, promtoolProblems } from '@fedkseed/testing';
 import { Redis } from 'ioredis';
@@ -143,8 +143,12 @@ export class AggregatorCaller {
   readonly connection: AggregatorConnection;
   private raw?: AggregatorServiceClient;
 
-  constructor(readonly address: string) {
-    this.connection = new AggregatorConnection({ address, retry: { maxAttempts: 1 } });
+  /** `options`: more of the connection's settings (TLS, retries). */
+  constructor(
+    readonly address: string,
+    options: Omit<ConnectionOptions, 'address'> = {},
+  ) {
+    this.connection = new AggregatorConnection({ address, retry: { maxAttempts: 1 }, ...options });
   }
 
   get client(): AggregatorServiceClient {

@@ -4,7 +4,7 @@
  * store and call `drain()` as SIGTERM would.
  */
 import { SERVICE_NAMES, SeedProbabilityServiceService } from '@fedkseed/proto';
-import { Logger } from '@fedkseed/process-kit';
+import { Logger, redisAuthError, redisClientOptions } from '@fedkseed/process-kit';
 import {
   startGrpcServer,
   storeConnectionLogging,
@@ -60,11 +60,13 @@ export async function startSeedProbabilityApp(
   const logger =
     overrides.logger ?? new Logger({ service: 'seed-probability', runId: config.runId, level: config.logLevel });
   const ownsStore = overrides.store === undefined;
+  const redis = config.redis && redisClientOptions(config.redis);
   const store =
     overrides.store ??
-    (config.redisUrl
+    (redis
       ? new RedisRoundStore({
-          redis: config.redisUrl,
+          redis: redis.url,
+          redisOptions: redis.options,
           runId: config.storeRunId,
           connection: { commandTimeoutMs: config.storeCommandTimeoutMs, ...storeConnectionLogging(logger) },
         })
@@ -99,7 +101,7 @@ export async function startSeedProbabilityApp(
     });
   } catch (e) {
     if (ownsStore) await store.close();
-    throw e;
+    throw (ownsStore && config.redis && redisAuthError(e, config.redis)) || e;
   }
   const storeHealth = watchStoreHealth(server, store, logger);
   let drained: Promise<DrainOutcome> | undefined;

@@ -29,7 +29,7 @@ describe('loadConfig', () => {
       joinSecret: REQUIRED.FEDKSEED_JOIN_SECRET,
       queue: {
         queueName: 'run-1.train',
-        redisUrl: 'redis://redis:6379',
+        redis: { url: 'redis://redis:6379' },
         concurrency: 1,
         stalledIntervalMs: 30_000,
         lockDurationMs: 30_000,
@@ -104,7 +104,7 @@ describe('loadConfig', () => {
     for (const expected of [
       'AGGREGATOR_ADDRESS must match',
       'FEDKSEED_JOIN_SECRET must be at least 16 bytes',
-      'REDIS_URL must match',
+      'REDIS_URL must be a redis:// or rediss:// URL',
       'QUEUE_NAME must match',
       'CONCURRENCY must be >= 1',
       'STALLED_INTERVAL_MS must be an integer',

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 
 import type { PromptWording } from '@fedkseed/data';
 import { parseBackendPreference, type BackendPreference } from '@fedkseed/models';
-import { EnvReader, type Env, type LogLevel } from '@fedkseed/process-kit';
+import { EnvReader, readRedisConnection, type Env, type LogLevel, type RedisConnection } from '@fedkseed/process-kit';
 import type { SyncMode, TlsOptions } from '@fedkseed/sdk';
 
 import type { DollySplitSpec } from './worker-data';
@@ -16,7 +16,8 @@ import type { DollySplitSpec } from './worker-data';
 export interface WorkerQueueSettings {
   /** BullMQ queue of the run's train jobs (the aggregator's QUEUE_NAME). */
   queueName: string;
-  redisUrl: string;
+  /** The Redis of the queue (URL, password, TLS). */
+  redis: RedisConnection;
   /** Jobs trained at once by this process (one model replica each). */
   concurrency: number;
   /** How often this worker looks for jobs whose worker died (ms). */
@@ -76,10 +77,10 @@ export function loadConfig(env: Env): WorkerConfig {
   const callTimeoutMs = e.int('CALL_TIMEOUT_MS', { default: 30_000, min: 1 });
   const joinSecret = e.secret('FEDKSEED_JOIN_SECRET', { minBytes: 16, required: true }) ?? '';
 
-  const redisUrl = e.requiredString('REDIS_URL', { pattern: /^rediss?:\/\// });
+  const redis = readRedisConnection(e, { required: true }) ?? { url: '' };
   const queue: WorkerQueueSettings = {
     queueName: e.requiredString('QUEUE_NAME', { pattern: QUEUE_NAME_PATTERN }),
-    redisUrl,
+    redis,
     concurrency: e.int('CONCURRENCY', { default: 1, min: 1 }),
     stalledIntervalMs: e.int('STALLED_INTERVAL_MS', { default: 30_000, min: 1 }),
     lockDurationMs: e.int('LOCK_DURATION_MS', { default: 30_000, min: 1 }),

@@ -9,10 +9,12 @@ import {
   createProcessRegistry,
   loadConfigOrExit,
   onShutdownSignals,
+  redisAuthError,
+  redisClientOptions,
   startMetricsServer,
   type Env,
 } from '@fedkseed/process-kit';
-import { BullMqJobConsumer, BullMqQueueDepth } from '@fedkseed/queue';
+import { BullMqJobConsumer, BullMqQueueDepth, checkQueueConnection } from '@fedkseed/queue';
 
 import { loadConfig } from './config';
 import { loadPopulationData } from './worker-data';
@@ -22,6 +24,12 @@ import { WorkerMetrics } from './worker-metrics';
 export async function serveWorker(env: Env = process.env): Promise<RunningWorker> {
   const config = loadConfigOrExit('worker', loadConfig, env);
   const logger = new Logger({ service: 'worker', level: config.logLevel });
+  const q = config.queue;
+  const redis = redisClientOptions(q.redis);
+  // BullMQ would retry a refused password or an unreachable Redis forever: fail at start instead.
+  await checkQueueConnection({ redisUrl: redis.url, redisOptions: redis.options }).catch((e: unknown) => {
+    throw redisAuthError(e, q.redis) ?? e;
+  });
   const backend = await selectBackend(config.backend, (line) => logger.info(line));
   const clients = await loadPopulationData(config.data);
   logger.info('data loaded', { file: config.data.file, clients: clients.length, backend: backend.chosen });
@@ -37,10 +45,14 @@ export async function serveWorker(env: Env = process.env): Promise<RunningWorker
     return model;
   };
 
-  const q = config.queue;
   // Metrics from the start: /healthz answers while the model loads and the population registers, /readyz once
   // jobs are taken (and no longer once the worker is stopping).
-  const depth = new BullMqQueueDepth({ queueName: q.queueName, redisUrl: q.redisUrl, onError: () => {} });
+  const depth = new BullMqQueueDepth({
+    queueName: q.queueName,
+    redisUrl: redis.url,
+    redisOptions: redis.options,
+    onError: () => {},
+  });
   const metrics = new WorkerMetrics({ queueDepth: () => depth.counts() });
   let ready = false;
   const metricsServer = await startMetricsServer({
@@ -52,7 +64,8 @@ export async function serveWorker(env: Env = process.env): Promise<RunningWorker
   });
   const consumer = new BullMqJobConsumer({
     queueName: q.queueName,
-    redisUrl: q.redisUrl,
+    redisUrl: redis.url,
+    redisOptions: redis.options,
     concurrency: q.concurrency,
     stalledIntervalMs: q.stalledIntervalMs,
     lockDurationMs: q.lockDurationMs,

@@ -5,6 +5,7 @@
  *   <prefix>fedkseed:{runId}:run                 hash   config (canonical JSON), createdAtMs, version
  *   <prefix>fedkseed:{runId}:accumulated         string A: K float64 LE (8K bytes)
  *   <prefix>fedkseed:{runId}:clients             hash   clientId -> canonical client record JSON
+ *   <prefix>fedkseed:{runId}:join-secrets        hash   join secret name -> clients it admitted
  *   <prefix>fedkseed:{runId}:round:<r>           hash   status, deadlineMs, samplingSeed, openedAtMs,
  *                                                       [probabilities (K float64 LE)], [closerId,
  *                                                       leaseExpiresAtMs], [closedAtMs], [prunedAtMs,
@@ -26,6 +27,7 @@ export class RunKeys {
   readonly run: string;
   readonly accumulated: string;
   readonly clients: string;
+  readonly joinSecrets: string;
   readonly deltas: string;
   readonly fingerprints: string;
   readonly seedStats: string;
@@ -41,6 +43,7 @@ export class RunKeys {
     this.run = `${this.base}run`;
     this.accumulated = `${this.base}accumulated`;
     this.clients = `${this.base}clients`;
+    this.joinSecrets = `${this.base}join-secrets`;
     this.deltas = `${this.base}deltas`;
     this.fingerprints = `${this.base}fingerprints`;
     this.seedStats = `${this.base}seed-stats`;

@@ -12,7 +12,7 @@
  *   outage, and `onConnectionRestored` is called when it is ready again, so the process logs one structured line
  *   each way rather than an "Unhandled error event" a second.
  */
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 export interface RedisConnectionOptions {
   /** Longest a command waits for its reply (ms). @default DEFAULT_STORE_COMMAND_TIMEOUT_MS */
@@ -28,9 +28,15 @@ export const DEFAULT_STORE_COMMAND_TIMEOUT_MS = 2000;
 
 const MAX_RECONNECT_DELAY_MS = 1000;
 
-export function connectRedis(url: string, options: RedisConnectionOptions = {}): Redis {
+/** `clientOptions`: what else the connection needs (a password, TLS); the settings above win over it. */
+export function connectRedis(
+  url: string,
+  options: RedisConnectionOptions = {},
+  clientOptions: RedisOptions = {},
+): Redis {
   const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_STORE_COMMAND_TIMEOUT_MS;
   const redis = new Redis(url, {
+    ...clientOptions,
     // Auto-pipelining sends the commands of one event-loop turn in one write: under many concurrent uploads
     // that is one syscall per turn instead of one per command. Every multi-key step is a script or a MULTI, so
     // batching never changes what is atomic.

@@ -36,11 +36,12 @@ export async function readSnapshot(redis: Redis | Cluster, k: RunKeys): Promise<
         .hgetallBuffer(k.deltas)
         .hgetallBuffer(k.fingerprints)
         .hgetallBuffer(k.seedStats)
-        .smembers(k.seedStatsRounds);
+        .smembers(k.seedStatsRounds)
+        .hgetall(k.joinSecrets);
       for (const r of rounds) m.hgetallBuffer(k.round(r)).smembers(k.participants(r)).hgetallBuffer(k.uploads(r));
     });
     if (Number(values[0] ?? -1) !== version) continue;
-    const [, run, accumulated, clients, deltas, fingerprints, stats, statsRounds] = values as [
+    const [, run, accumulated, clients, deltas, fingerprints, stats, statsRounds, joinSecrets] = values as [
       string,
       Record<string, string>,
       Buffer | null,
@@ -49,6 +50,7 @@ export async function readSnapshot(redis: Redis | Cluster, k: RunKeys): Promise<
       Hash,
       Hash,
       string[],
+      Record<string, string>,
     ];
     const snapshot: StoreSnapshot = {
       run: run.config
@@ -56,6 +58,7 @@ export async function readSnapshot(redis: Redis | Cluster, k: RunKeys): Promise<
         : null,
       accumulated,
       clients: Object.entries(clients),
+      joinSecrets: Object.entries(joinSecrets).map(([name, count]) => [name, Number(count)]),
       rounds: [],
       deltas: Object.entries(deltas).map(([r, bytes]) => [Number(r), bytes]),
       fingerprints: Object.entries(fingerprints).map(([v, bytes]) => [Number(v), bytes]),
@@ -70,7 +73,7 @@ export async function readSnapshot(redis: Redis | Cluster, k: RunKeys): Promise<
       seedStatsRounds: statsRounds.map(Number),
     };
     rounds.forEach((r, j) => {
-      const [hash, participants, uploads] = values.slice(8 + 3 * j, 11 + 3 * j) as [Hash, string[], Hash];
+      const [hash, participants, uploads] = values.slice(9 + 3 * j, 12 + 3 * j) as [Hash, string[], Hash];
       if (hash.status) snapshot.rounds.push({ ...parseRound(r, hash, participants), uploads: Object.entries(uploads) });
     });
     return snapshot;

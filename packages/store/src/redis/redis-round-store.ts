@@ -6,7 +6,7 @@
  * server (TIME inside the scripts), so leases and deadlines do not depend on the replicas' clocks.
  */
 import type { RunConfig, RunConfigInput, ScalarGradient } from '@fedkseed/zo';
-import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis, RedisOptions } from 'ioredis';
 
 import { decodeDelta, decodeFingerprint, decodeFloat64Vector, decodeUpload } from '../codec';
 import { isStoreError, storeError } from '../errors';
@@ -23,6 +23,7 @@ import type {
   OpenRoundInput,
   RecordScalarsResult,
   RegisterClientResult,
+  RegistrationAdmission,
   RoundInfo,
   RoundStatusInfo,
   RoundStore,
@@ -42,6 +43,7 @@ import {
 import { addRoundScalars, initialSeedStats } from '../seed-stats';
 import { canonicalDump, roundInfoOf } from '../snapshot';
 import {
+  checkAdmission,
   checkId,
   checkLease,
   checkRound,
@@ -62,6 +64,9 @@ export interface RedisRoundStoreOptions {
   /** A connection to share (the store never closes it) or a URL to connect to (closed by `close()`).
    *  @default process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' */
   redis?: Redis | Cluster | string;
+  /** ioredis options of the connection opened from a URL (password, TLS); ignored for a connection given.
+   *  A password here wins over one in the URL only if the URL has none (ioredis lets the URL's win). */
+  redisOptions?: RedisOptions;
   /** The run this store reads and writes; part of every key, as the hash tag. Characters: [A-Za-z0-9._-]. */
   runId: string;
   /** Prepended to every key (e.g. a tenant or a test's unique prefix). @default '' */
@@ -96,7 +101,7 @@ export class RedisRoundStore implements RoundStore {
     this.keys = new RunKeys(options.runId, options.keyPrefix);
     const target = options.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     this.ownsConnection = typeof target === 'string';
-    this.redis = typeof target === 'string' ? connectRedis(target, options.connection) : target;
+    this.redis = typeof target === 'string' ? connectRedis(target, options.connection, options.redisOptions) : target;
     this.writeWindowMs = options.connection?.commandTimeoutMs ?? DEFAULT_STORE_COMMAND_TIMEOUT_MS;
     this.scripts = defineScripts(this.redis);
     this.clock = options.clock;
@@ -141,12 +146,16 @@ export class RedisRoundStore implements RoundStore {
     return json === null ? undefined : decodeRunConfig(json, Number(createdAtMs));
   }
 
-  async registerClient(client: ClientRegistration): Promise<RegisterClientResult> {
+  async registerClient(client: ClientRegistration, admission?: RegistrationAdmission): Promise<RegisterClientResult> {
     await this.requireRun();
     const { record, json } = prepareClient(client);
-    const reply = await this.runScript('register-client', [this.keys.run, this.keys.clients], [record.clientId, json], {
-      clientId: record.clientId,
-    });
+    const a = checkAdmission(admission);
+    const reply = await this.runScript(
+      'register-client',
+      [this.keys.run, this.keys.clients, this.keys.joinSecrets],
+      [record.clientId, json, a?.joinSecret ?? '', a?.maxRegistrations ?? 0],
+      { clientId: record.clientId },
+    );
     return { status: reply.code === 1 ? 'registered' : 'unchanged', client: record };
   }
 

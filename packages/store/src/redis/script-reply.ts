@@ -23,6 +23,7 @@ export const FAILURE_REASONS: ReadonlyMap<number, StoreErrorReason> = new Map<nu
   [-15, 'CONCURRENT_UPDATE'],
   [-16, 'INVALID_ARGUMENT'],
   [-17, 'WRITE_EXPIRED'],
+  [-18, 'REGISTRATION_LIMIT'],
 ]);
 
 /** A successful reply: its code and accessors for the values after it. */
@@ -70,6 +71,9 @@ export function translateScriptReply(script: string, reply: unknown, context: St
       break;
     case 'LEASE_LOST':
       details.leaseHolder = text(0);
+      break;
+    case 'REGISTRATION_LIMIT':
+      details.detail = `the join secret has admitted ${text(0)} clients`;
       break;
     case 'CONCURRENT_UPDATE':
     case 'INVALID_ARGUMENT':

@@ -1,0 +1,34 @@
+--[[
+  register-client: add a client to the registry; registrations are immutable. With a join secret, the client is
+  counted against it, and refused once that secret has admitted its most clients; a repeat is not counted again.
+
+  KEYS[1]  run hash
+  KEYS[2]  clients hash
+  KEYS[3]  join-secret registrations hash (join secret name -> clients it admitted)
+  ARGV[1]  clientId
+  ARGV[2]  canonical client record JSON
+  ARGV[3]  name of the join secret that admits the client, or '' for none
+  ARGV[4]  most clients that join secret admits (ignored without one)
+
+  Returns
+    {1}                registered
+    {0}                already registered with the same record (nothing written, nothing counted)
+    {-1}               RUN_NOT_INITIALIZED
+    {-3, storedRecord} CLIENT_CONFLICT: registered with a different record
+    {-18, admitted}    REGISTRATION_LIMIT: the join secret has admitted ARGV[4] clients already
+]]
+if redis.call('HEXISTS', KEYS[1], 'config') == 0 then return {-1} end
+
+local stored = redis.call('HGET', KEYS[2], ARGV[1])
+if stored then
+  if stored ~= ARGV[2] then return {-3, stored} end
+  return {0}
+end
+
+if ARGV[3] ~= '' then
+  local admitted = tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0')
+  if admitted >= tonumber(ARGV[4]) then return {-18, admitted} end
+  redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return {1}
