@@ -28,6 +28,7 @@ export const ERROR_REASON_STATUS: Readonly<Record<KnownErrorReason, status>> = {
   [ErrorReason.ERROR_REASON_CANDIDATE_SEEDS_MISMATCH]: status.FAILED_PRECONDITION,
   [ErrorReason.ERROR_REASON_RESOURCE_EXHAUSTED]: status.RESOURCE_EXHAUSTED,
   [ErrorReason.ERROR_REASON_STORE_UNAVAILABLE]: status.UNAVAILABLE,
+  [ErrorReason.ERROR_REASON_MALFORMED_REQUEST]: status.INVALID_ARGUMENT,
 };
 
 /** True when `reason` is one this version knows (a newer server's reason decodes as an unknown number). */

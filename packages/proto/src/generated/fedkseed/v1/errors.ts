@@ -77,6 +77,11 @@ export enum ErrorReason {
   ERROR_REASON_RESOURCE_EXHAUSTED = 15,
   /** ERROR_REASON_STORE_UNAVAILABLE - UNAVAILABLE. The round-state store cannot be reached; retry with backoff. Metadata: retry_after_ms. */
   ERROR_REASON_STORE_UNAVAILABLE = 16,
+  /**
+   * ERROR_REASON_MALFORMED_REQUEST - INVALID_ARGUMENT. The request's bytes do not decode as the RPC's request message (malformed protobuf: a
+   * truncated field, an invalid wire type, a length past the end); no field of it was read. Metadata: none.
+   */
+  ERROR_REASON_MALFORMED_REQUEST = 18,
   UNRECOGNIZED = -1,
 }
 
@@ -133,6 +138,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 16:
     case "ERROR_REASON_STORE_UNAVAILABLE":
       return ErrorReason.ERROR_REASON_STORE_UNAVAILABLE;
+    case 18:
+    case "ERROR_REASON_MALFORMED_REQUEST":
+      return ErrorReason.ERROR_REASON_MALFORMED_REQUEST;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -176,6 +184,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "ERROR_REASON_RESOURCE_EXHAUSTED";
     case ErrorReason.ERROR_REASON_STORE_UNAVAILABLE:
       return "ERROR_REASON_STORE_UNAVAILABLE";
+    case ErrorReason.ERROR_REASON_MALFORMED_REQUEST:
+      return "ERROR_REASON_MALFORMED_REQUEST";
     case ErrorReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
