@@ -29,6 +29,7 @@ export const ERROR_REASON_STATUS: Readonly<Record<KnownErrorReason, status>> = {
   [ErrorReason.ERROR_REASON_RESOURCE_EXHAUSTED]: status.RESOURCE_EXHAUSTED,
   [ErrorReason.ERROR_REASON_STORE_UNAVAILABLE]: status.UNAVAILABLE,
   [ErrorReason.ERROR_REASON_SCALAR_OUT_OF_RANGE]: status.INVALID_ARGUMENT,
+  [ErrorReason.ERROR_REASON_MALFORMED_REQUEST]: status.INVALID_ARGUMENT,
 };
 
 /** True when `reason` is one this version knows (a newer server's reason decodes as an unknown number). */

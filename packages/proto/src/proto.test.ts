@@ -118,7 +118,7 @@ describe('ErrorReason', () => {
       (v): v is ErrorReason =>
         typeof v === 'number' && v !== ErrorReason.ERROR_REASON_UNSPECIFIED && v !== ErrorReason.UNRECOGNIZED,
     );
-    expect(known).toHaveLength(17);
+    expect(known).toHaveLength(18);
     expect(documented.size).toBe(known.length);
     for (const reason of known) {
       expect(isKnownErrorReason(reason)).toBe(true);

@@ -1,7 +1,8 @@
 /**
  * A gRPC server's whole life in one place: bind (port 0 picks a free port, for tests), TLS or mutual TLS
  * from PEM files (or insecure), the standard health service reporting every registered service and ""
- * (the whole server), and a graceful drain: report NOT_SERVING so load balancers stop sending, refuse new
+ * (the whole server), requests that do not decode refused as INVALID_ARGUMENT/MALFORMED_REQUEST
+ * (request-decoding.ts), and a graceful drain: report NOT_SERVING so load balancers stop sending, refuse new
  * calls, let in-flight calls finish until a deadline, then cut whatever is left.
  */
 import { readFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import type { Registry } from 'prom-client';
 import { messageBytesInstrument } from './grpc-message-bytes';
 import { grpcServerMetricsInterceptor } from './grpc-metrics';
 import { HealthService, HealthServiceDefinition, ServingStatus } from './health-service';
+import { malformedRequestInterceptor, tolerantRequestDecoding } from './request-decoding';
 
 export interface GrpcServiceRegistration {
   /** Full service name as the health service reports it, e.g. "fedkseed.v1.AggregatorService". */
@@ -119,13 +121,17 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
   const interceptors = [
     ...(options.metrics ? [grpcServerMetricsInterceptor(options.metrics)] : []),
     ...(options.serverOptions?.interceptors ?? []),
+    malformedRequestInterceptor(),
   ];
   const server = new Server({ ...options.serverOptions, interceptors });
   const health = new HealthService(options.services.map((s) => s.name));
   const measure = options.metrics ? messageBytesInstrument(options.metrics) : undefined;
   for (const s of options.services)
-    server.addService(measure ? measure(s.name, s.definition) : s.definition, s.implementation);
-  server.addService(HealthServiceDefinition, health.implementation);
+    server.addService(
+      tolerantRequestDecoding(measure ? measure(s.name, s.definition) : s.definition),
+      s.implementation,
+    );
+  server.addService(tolerantRequestDecoding(HealthServiceDefinition), health.implementation);
   const host = options.host ?? '0.0.0.0';
   const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const port = await new Promise<number>((resolve, reject) =>

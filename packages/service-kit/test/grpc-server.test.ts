@@ -136,6 +136,47 @@ describe('startGrpcServer', () => {
     expect(bug.details).toBe('internal error');
   });
 
+  it('refuses a request that does not decode with INVALID_ARGUMENT/MALFORMED_REQUEST, before any handler runs', async () => {
+    const handled: unknown[] = [];
+    const server = await startGrpcServer({
+      host: 'localhost',
+      port: 0,
+      logger,
+      services: [
+        {
+          name: 'test.Echo',
+          definition: EchoService,
+          implementation: { echo: unaryHandler(logger, async (req: EchoRequest) => (handled.push(req), req)) },
+        },
+      ],
+    });
+    servers.push(server);
+    const client = new EchoClient(server.address, credentials.createInsecure());
+    clients.push(client);
+    const sendBytes = (path: string, bytes: Buffer) =>
+      new Promise<unknown>((resolve, reject) =>
+        client.makeUnaryRequest(
+          path,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          bytes,
+          (err, res) => (err ? reject(err) : resolve(res)),
+        ),
+      );
+    // Before, grpc-js answered INTERNAL ("Error deserializing request") with no ErrorDetail.
+    const err = await expectRejected(sendBytes(EchoService.echo.path, Buffer.from('{"text": ')));
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(readErrorDetail(err.metadata)).toEqual({ reason: ErrorReason.ERROR_REASON_MALFORMED_REQUEST, metadata: {} });
+    expect(err.details).toMatch(/^the request message does not decode: /);
+    expect(handled).toEqual([]);
+    // The health service's own decoder too (wire type 7 does not exist).
+    const healthErr = await expectRejected(sendBytes('/grpc.health.v1.Health/Check', Buffer.from([0x0f])));
+    expect(healthErr.code).toBe(status.INVALID_ARGUMENT);
+    expect(readErrorDetail(healthErr.metadata)?.reason).toBe(ErrorReason.ERROR_REASON_MALFORMED_REQUEST);
+    expect(await echo(client, { text: 'still serving' })).toEqual({ text: 'still serving' });
+    expect(handled).toEqual([{ text: 'still serving' }]);
+  });
+
   it('serves TLS and mutual TLS from PEM files', async () => {
     const tlsServer = await start({ certFile: join(FIXTURES, 'server.crt'), keyFile: join(FIXTURES, 'server.key') });
     const tlsClient = new EchoClient(tlsServer.address, channelCredentials({ caFile: join(FIXTURES, 'ca.crt') }));

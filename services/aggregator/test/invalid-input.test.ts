@@ -1,10 +1,13 @@
 /**
  * Every refused request over real gRPC gets its status code and ErrorDetail reason, and leaves the store
- * byte-identical (store.dump() before and after), on a real Redis and on the in-memory store.
+ * byte-identical (store.dump() before and after), on a real Redis and on the in-memory store. Bytes that do not
+ * decode as the request are among them (found by fuzz.test.ts: grpc-js alone answered those INTERNAL).
  */
-import { status } from '@grpc/grpc-js';
-import { Metadata } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import {
+  AggregatorServiceService,
+  bearerMetadata,
+  joinSecretMetadata,
   RoundStatus,
   RunStatus,
   TaskStatus,
@@ -12,6 +15,7 @@ import {
   type SubmitScalarGradientsRequest,
 } from '@fedkseed/proto';
 import { InMemoryRoundStore, type RoundStore } from '@fedkseed/store';
+import { rawUnaryCall } from '@fedkseed/testing';
 import { aggregateRound } from '@fedkseed/zo';
 
 import { ClientAuth } from '../src/auth';
@@ -276,6 +280,32 @@ describe.each(kinds)('refused requests change nothing (%s store)', (kind) => {
       status.ALREADY_EXISTS,
       'ERROR_REASON_DUPLICATE_SUBMISSION',
     );
+  });
+
+  it('refuses requests that do not decode with INVALID_ARGUMENT/MALFORMED_REQUEST (not INTERNAL), writing nothing', async () => {
+    const { app, caller } = await start(testEnv());
+    const a = await SimClient.join(caller, 10);
+    const raw = new Client(app.server.address, credentials.createInsecure());
+    const before = await app.store.dump();
+    const cases: [keyof typeof AggregatorServiceService, string, Metadata][] = [
+      ['registerClient', '0f', joinSecretMetadata(JOIN_SECRET)], // wire type 7 does not exist
+      ['getTask', 'ba', bearerMetadata(a.token)], // a varint cut short
+      ['submitScalarGradients', '08011a07081b', bearerMetadata(a.token)], // a ScalarGradient of 7 bytes, 2 sent
+      ['getRunState', '0901', bearerMetadata(a.token)], // a fixed64 field of 1 byte
+    ];
+    try {
+      for (const [rpc, hex, metadata] of cases) {
+        const outcome = await rawUnaryCall(raw, AggregatorServiceService[rpc].path, Buffer.from(hex, 'hex'), metadata);
+        expect({ rpc, code: status[outcome.code], reason: outcome.reason }).toEqual({
+          rpc,
+          code: 'INVALID_ARGUMENT',
+          reason: 'ERROR_REASON_MALFORMED_REQUEST',
+        });
+      }
+    } finally {
+      raw.close();
+    }
+    expect(await app.store.dump()).toBe(before);
   });
 
   it('closes at the deadline with the uploads that arrived (weights renormalized) and refuses late ones', async () => {

@@ -1503,7 +1503,7 @@ export const GetRunStateResponse: MessageFns<GetRunStateResponse> = {
  *   the client, so no request carries a client id. GetRunState also accepts an operator token.
  * Errors: gRPC status codes with an ErrorDetail reason in the `x-fedkseed-error-detail-bin` trailer
  * (errors.proto). Every RPC may also fail with UNAUTHENTICATED/BAD_TOKEN (or BAD_JOIN_SECRET),
- * RESOURCE_EXHAUSTED/RESOURCE_EXHAUSTED and UNAVAILABLE/STORE_UNAVAILABLE.
+ * INVALID_ARGUMENT/MALFORMED_REQUEST, RESOURCE_EXHAUSTED/RESOURCE_EXHAUSTED and UNAVAILABLE/STORE_UNAVAILABLE.
  * Health: the server also registers the standard `grpc.health.v1.Health` service, reporting this service's
  * full name `fedkseed.v1.AggregatorService` and "" (the whole server).
  *

@@ -82,6 +82,11 @@ export enum ErrorReason {
    * max_abs_scalar_grad.
    */
   ERROR_REASON_SCALAR_OUT_OF_RANGE = 17,
+  /**
+   * ERROR_REASON_MALFORMED_REQUEST - INVALID_ARGUMENT. The request's bytes do not decode as the RPC's request message (malformed protobuf: a
+   * truncated field, an invalid wire type, a length past the end); no field of it was read. Metadata: none.
+   */
+  ERROR_REASON_MALFORMED_REQUEST = 18,
   UNRECOGNIZED = -1,
 }
 
@@ -141,6 +146,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 17:
     case "ERROR_REASON_SCALAR_OUT_OF_RANGE":
       return ErrorReason.ERROR_REASON_SCALAR_OUT_OF_RANGE;
+    case 18:
+    case "ERROR_REASON_MALFORMED_REQUEST":
+      return ErrorReason.ERROR_REASON_MALFORMED_REQUEST;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -186,6 +194,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "ERROR_REASON_STORE_UNAVAILABLE";
     case ErrorReason.ERROR_REASON_SCALAR_OUT_OF_RANGE:
       return "ERROR_REASON_SCALAR_OUT_OF_RANGE";
+    case ErrorReason.ERROR_REASON_MALFORMED_REQUEST:
+      return "ERROR_REASON_MALFORMED_REQUEST";
     case ErrorReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -601,8 +601,8 @@ export const ReportRoundScalarsResponse: MessageFns<ReportRoundScalarsResponse> 
  *
  * Authentication: the cluster network (mTLS) and, where configured, `authorization: Bearer <service token>`.
  * Errors: gRPC status codes with an ErrorDetail reason in the `x-fedkseed-error-detail-bin` trailer
- * (errors.proto); every RPC may also fail with UNAUTHENTICATED/BAD_TOKEN, RESOURCE_EXHAUSTED/RESOURCE_EXHAUSTED
- * and UNAVAILABLE/STORE_UNAVAILABLE.
+ * (errors.proto); every RPC may also fail with UNAUTHENTICATED/BAD_TOKEN, INVALID_ARGUMENT/MALFORMED_REQUEST,
+ * RESOURCE_EXHAUSTED/RESOURCE_EXHAUSTED and UNAVAILABLE/STORE_UNAVAILABLE.
  * Health: the server also registers the standard `grpc.health.v1.Health` service, reporting
  * `fedkseed.v1.SeedProbabilityService` and "" (the whole server).
  */
