@@ -6,6 +6,7 @@
  *   vector   8K        K float64 (A, probabilities, seed statistics)
  *   delta    12n       n uint32 seed indices | n float64 values
  *   fingerprint 1 + s + 8p  uint8 s | s bytes of UTF-8 scheme | p float64 projections
+ *   seed distribution 4 + 8K  uint32 roundsIncluded | K float64 probabilities (none: uniform)
  *
  * Floats keep their exact bits: a scalar is rounded to float32 once, when packed (it is float32 on the
  * wire already), and float64 vectors are copied bit for bit. Redis scripts only compare and move these
@@ -116,4 +117,17 @@ export function decodeFingerprint(buf: Buffer): { scheme: string; projections: F
   const projections = new Float64Array((buf.length - 1 - s) / 8);
   for (let k = 0; k < projections.length; k++) projections[k] = buf.readDoubleLE(1 + s + 8 * k);
   return { scheme: buf.subarray(1, 1 + s).toString('utf8'), projections };
+}
+
+export function encodeSeedDistribution(answer: { roundsIncluded: number; probabilities?: ArrayLike<number> }): Buffer {
+  if (!isUint32(answer.roundsIncluded))
+    throw storeError('INVALID_ARGUMENT', { detail: `roundsIncluded must be a uint32, got ${answer.roundsIncluded}` });
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(answer.roundsIncluded, 0);
+  return answer.probabilities ? Buffer.concat([head, encodeFloat64Vector(answer.probabilities)]) : head;
+}
+
+export function decodeSeedDistribution(buf: Buffer): { roundsIncluded: number; probabilities?: Float64Array } {
+  const roundsIncluded = buf.readUInt32LE(0);
+  return buf.length > 4 ? { roundsIncluded, probabilities: decodeFloat64Vector(buf.subarray(4)) } : { roundsIncluded };
 }

@@ -6,7 +6,14 @@
  */
 import type { RunConfig, RunConfigInput, ScalarGradient } from '@fedkseed/zo';
 
-import { decodeDelta, decodeFingerprint, decodeFloat64Vector, decodeUpload, samePairs } from './codec';
+import {
+  decodeDelta,
+  decodeFingerprint,
+  decodeFloat64Vector,
+  decodeSeedDistribution,
+  decodeUpload,
+  samePairs,
+} from './codec';
 import { storeError } from './errors';
 import type {
   AcceptUploadResult,
@@ -28,10 +35,11 @@ import type {
   RoundStore,
   SeedStats,
   StoredFingerprint,
+  StoredSeedDistribution,
   StoredUpload,
   UploadInput,
 } from './round-store';
-import { PRUNE_LAG } from './round-store';
+import { PRUNE_LAG, SEED_DISTRIBUTIONS_KEPT } from './round-store';
 import {
   clientWeight,
   decodeRunConfig,
@@ -50,6 +58,7 @@ import {
   prepareClient,
   prepareCommit,
   prepareFingerprint,
+  prepareSeedDistribution,
   prepareOpenRound,
   prepareUpload,
 } from './validate';
@@ -99,6 +108,7 @@ export class InMemoryRoundStore implements RoundStore {
   private readonly fingerprints = new Map<number, Buffer>();
   private seedStats: SeedStatsState | undefined;
   private readonly seedStatsRounds = new Set<number>();
+  private readonly seedDistributions = new Map<number, Buffer>();
 
   constructor(options: InMemoryRoundStoreOptions = {}) {
     this.clock = options.clock ?? Date.now;
@@ -362,6 +372,22 @@ export class InMemoryRoundStore implements RoundStore {
     };
   }
 
+  async keepSeedDistribution(round: number, answer: StoredSeedDistribution): Promise<StoredSeedDistribution> {
+    const run = this.requireRun();
+    const bytes = prepareSeedDistribution(round, answer, run.config.numCandidateSeeds);
+    if (!this.seedDistributions.has(round)) this.seedDistributions.set(round, bytes);
+    const kept = this.seedDistributions.get(round)!;
+    if (this.seedDistributions.size > SEED_DISTRIBUTIONS_KEPT)
+      this.seedDistributions.delete(Math.min(...this.seedDistributions.keys()));
+    return decodeSeedDistribution(kept);
+  }
+
+  async getSeedDistribution(round: number): Promise<StoredSeedDistribution | undefined> {
+    this.requireRun();
+    const bytes = this.seedDistributions.get(checkRound(round));
+    return bytes && decodeSeedDistribution(bytes);
+  }
+
   async recordFingerprint(version: number, fingerprint: StoredFingerprint): Promise<'recorded' | 'kept'> {
     this.requireRun();
     const p = prepareFingerprint(version, fingerprint);
@@ -408,6 +434,7 @@ export class InMemoryRoundStore implements RoundStore {
           }
         : null,
       seedStatsRounds: [...this.seedStatsRounds],
+      seedDistributions: [...this.seedDistributions.entries()],
     });
   }
 

@@ -50,6 +50,7 @@ export type {
   RoundStore,
   SeedStats,
   StoredFingerprint,
+  StoredSeedDistribution,
   StoredUpload,
   UploadInput,
 } from './round-store';
@@ -78,7 +79,7 @@ export {
   type StoreErrorDetails,
   type StoreErrorReason,
 } from './errors';
-export { PRUNE_LAG } from './round-store';
+export { PRUNE_LAG, SEED_DISTRIBUTIONS_KEPT } from './round-store';
 export { fingerprintProblem } from './validate';
 export { PAIR_BYTES, UPLOAD_HEADER_BYTES, decodeUpload, encodeUpload, type UploadPayload } from './codec';
 export { InMemoryRoundStore, type InMemoryRoundStoreOptions } from './in-memory-round-store';

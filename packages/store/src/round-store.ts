@@ -205,6 +205,17 @@ export interface SeedStats {
   roundsRecorded: number;
 }
 
+/** A round's FedKSeed-Pro seed distribution as the seed-probability service answered it. */
+export interface StoredSeedDistribution {
+  /** Rounds of statistics it was computed from. */
+  roundsIncluded: number;
+  /** p (length K), bit-exact; absent when the answer was uniform. */
+  probabilities?: Float64Array;
+}
+
+/** Most rounds whose seed distributions are kept (the lowest round's goes first). */
+export const SEED_DISTRIBUTIONS_KEPT = 64;
+
 export interface RecordScalarsResult {
   status: 'recorded' | 'duplicate';
 }
@@ -267,6 +278,16 @@ export interface RoundStore {
   /** Adds |clip(g)| and 1 per pair to the seed statistics, once per round (a repeat is 'duplicate'). */
   recordRoundScalars(round: number, pairs: readonly ScalarGradient[]): Promise<RecordScalarsResult>;
   getSeedStats(): Promise<SeedStats>;
+
+  /**
+   * Keeps `answer` as round `round`'s seed distribution unless one is kept already, and returns the one kept (the
+   * first answer of a round stands, across restarts and replicas of the seed-probability service). At most
+   * SEED_DISTRIBUTIONS_KEPT rounds are kept: past that the lowest round's goes. Fails INVALID_ARGUMENT on a vector
+   * that is not of length K.
+   */
+  keepSeedDistribution(round: number, answer: StoredSeedDistribution): Promise<StoredSeedDistribution>;
+  /** The seed distribution kept for round `round`, if any. */
+  getSeedDistribution(round: number): Promise<StoredSeedDistribution | undefined>;
 
   /**
    * Keeps `fingerprint` as the one of model version `version` unless one is kept already ('kept': the first

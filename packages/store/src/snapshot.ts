@@ -41,6 +41,8 @@ export interface StoreSnapshot {
   seedStats: { rev: number; sums: Buffer; counts: Buffer; lastRound: number | null } | null;
   /** Ascending. */
   seedStatsRounds: number[];
+  /** Ascending by round; values are the stored bytes (codec.ts). */
+  seedDistributions: [number, Buffer][];
 }
 
 const hex = (b: Buffer | null) => (b === null ? null : b.toString('hex'));
@@ -85,6 +87,7 @@ export function canonicalDump(s: StoreSnapshot): string {
         lastRound: s.seedStats.lastRound,
       },
       seedStatsRounds: [...s.seedStatsRounds].sort((a, b) => a - b),
+      seedDistributions: [...s.seedDistributions].sort((a, b) => a[0] - b[0]).map(([r, b]) => [r, hex(b)]),
     },
     null,
     1,

@@ -2,7 +2,7 @@
  * Argument checks and normalization shared by every backend, run before any state is touched, so that
  * both stores refuse the same inputs with the same INVALID_ARGUMENT and store the same bytes.
  */
-import { encodeDelta, encodeFingerprint, encodeFloat64Vector, encodeUpload } from './codec';
+import { encodeDelta, encodeFingerprint, encodeFloat64Vector, encodeSeedDistribution, encodeUpload } from './codec';
 import { storeError } from './errors';
 import type {
   ClientRecord,
@@ -11,6 +11,7 @@ import type {
   OpenRoundInput,
   RegistrationAdmission,
   StoredFingerprint,
+  StoredSeedDistribution,
   UploadInput,
 } from './round-store';
 
@@ -172,4 +173,20 @@ export function prepareFingerprint(
   const problem = fingerprintProblem(fingerprint);
   if (problem) throw storeError('INVALID_ARGUMENT', { detail: `fingerprint: ${problem}` });
   return { version, bytes: encodeFingerprint(fingerprint.scheme, fingerprint.projections) };
+}
+
+/** The stored bytes of a round's seed distribution; INVALID_ARGUMENT unless p is a Float64Array of length K. */
+export function prepareSeedDistribution(
+  round: number,
+  answer: StoredSeedDistribution,
+  numCandidateSeeds: number,
+): Buffer {
+  checkRound(round);
+  const p = answer.probabilities;
+  if (p !== undefined && (!(p instanceof Float64Array) || p.length !== numCandidateSeeds))
+    throw storeError('INVALID_ARGUMENT', {
+      round,
+      detail: `probabilities must be a Float64Array of length K = ${numCandidateSeeds}`,
+    });
+  return encodeSeedDistribution(answer);
 }

@@ -11,7 +11,7 @@ import {
   type ScalarGradient,
 } from '@fedkseed/zo';
 
-import { InMemoryRoundStore, PRUNE_LAG, type RoundStore } from '../src';
+import { InMemoryRoundStore, PRUNE_LAG, SEED_DISTRIBUTIONS_KEPT, type RoundStore } from '../src';
 import {
   asFloat32,
   bits,
@@ -305,6 +305,41 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
         // Both recorded fingerprints are what a fresh reader sees (the refusals above left the store unchanged).
         expect(bits((await h.replica.getFingerprint(0))!.projections)).toBe(bits(first.projections));
         expect(bits((await h.replica.getFingerprint(7))!.projections)).toBe(bits(second.projections));
+      });
+    });
+
+    describe('seed distributions', () => {
+      it("keeps each round's first answer, bit-exact, for SEED_DISTRIBUTIONS_KEPT rounds", async () => {
+        await setUp();
+        expect(await store.getSeedDistribution(1)).toBeUndefined();
+        const first = Float64Array.from({ length: K }, (_, i) => (i + 1) / ((K * (K + 1)) / 2));
+        const kept = await store.keepSeedDistribution(1, { roundsIncluded: 3, probabilities: first });
+        expect(kept.roundsIncluded).toBe(3);
+        expect(bits(kept.probabilities!)).toBe(bits(first));
+        // A later answer for the same round (another replica, or after a restart) gets the first one back.
+        const later = Float64Array.from({ length: K }, () => 1 / K);
+        const again = await expectNoChange(h, () =>
+          h.replica.keepSeedDistribution(1, { roundsIncluded: 4, probabilities: later }),
+        );
+        expect({ roundsIncluded: again.roundsIncluded, p: bits(again.probabilities!) }).toEqual({
+          roundsIncluded: 3,
+          p: bits(first),
+        });
+        expect(await h.replica.keepSeedDistribution(2, { roundsIncluded: 0 })).toEqual({ roundsIncluded: 0 });
+        expect(await store.getSeedDistribution(2)).toEqual({ roundsIncluded: 0 });
+        await expectFailure(h, 'INVALID_ARGUMENT', () =>
+          store.keepSeedDistribution(3, { roundsIncluded: 1, probabilities: new Float64Array(K + 1) }),
+        );
+        // At most SEED_DISTRIBUTIONS_KEPT rounds: the lowest goes first, whatever the rounds asked.
+        for (let j = 0; j < SEED_DISTRIBUTIONS_KEPT - 2; j++)
+          await store.keepSeedDistribution(1000 + j * 1000, { roundsIncluded: 5 });
+        expect(await h.replica.getSeedDistribution(1)).toBeDefined();
+        expect(await store.keepSeedDistribution(0xffffffff, { roundsIncluded: 6 })).toEqual({ roundsIncluded: 6 });
+        expect(await h.replica.getSeedDistribution(1)).toBeUndefined();
+        expect(await h.replica.getSeedDistribution(2)).toEqual({ roundsIncluded: 0 });
+        // A round below every kept one is answered (what was asked comes back) but not kept.
+        expect(await store.keepSeedDistribution(1, { roundsIncluded: 7 })).toEqual({ roundsIncluded: 7 });
+        expect(await h.replica.getSeedDistribution(1)).toBeUndefined();
       });
     });
 

@@ -24,7 +24,7 @@ import {
 } from '@fedkseed/proto';
 import { type Logger } from '@fedkseed/process-kit';
 import { ApiError, scalarPairProblem, unaryHandler } from '@fedkseed/service-kit';
-import type { RoundStore } from '@fedkseed/store';
+import type { RoundStore, StoredSeedDistribution } from '@fedkseed/store';
 import type { SeedStrategy } from '@fedkseed/zo';
 
 import type { SeedDistributionMetrics } from './seed-distribution-metrics';
@@ -80,12 +80,14 @@ export class SeedProbabilityService {
     this.checkRequest(request.round, request.numCandidateSeeds);
     const known = this.answers.get(request.round);
     if (known) return known;
-    const answer = await this.compute(request.round);
-    // Another call for the same round may have finished first; the first answer stands.
-    const first = this.answers.get(request.round) ?? answer;
-    this.answers.set(request.round, first);
+    // The round's first answer is kept in the store, so that it holds across restarts and replicas.
+    const kept =
+      (await this.store.getSeedDistribution(request.round)) ??
+      (await this.store.keepSeedDistribution(request.round, await this.compute()));
+    const answer = responseOf(request.round, kept);
+    this.answers.set(request.round, answer);
     while (this.answers.size > this.cacheRounds) this.answers.delete(this.answers.keys().next().value!);
-    return first;
+    return answer;
   }
 
   async reportRoundScalars(
@@ -110,21 +112,13 @@ export class SeedProbabilityService {
   }
 
   /** The distribution from the statistics as they are now. */
-  private async compute(round: number): Promise<GetSeedDistributionResponse> {
+  private async compute(): Promise<StoredSeedDistribution> {
     const stats = await this.store.getSeedStats();
-    const uniform: GetSeedDistributionResponse = {
-      round,
-      roundsIncluded: stats.roundsRecorded,
-      distribution: { $case: 'uniform', uniform: {} },
-    };
     const probabilities = this.options.strategy.roundDistribution(stats);
     this.options.metrics?.onDistribution(probabilities, this.numCandidateSeeds, stats.roundsRecorded);
-    if (!probabilities) return uniform;
-    return {
-      round,
-      roundsIncluded: stats.roundsRecorded,
-      distribution: { $case: 'importance', importance: { probabilities: Array.from(probabilities) } },
-    };
+    return probabilities
+      ? { roundsIncluded: stats.roundsRecorded, probabilities }
+      : { roundsIncluded: stats.roundsRecorded };
   }
 
   private checkRequest(round: number, numCandidateSeeds: number): void {
@@ -148,4 +142,14 @@ export class SeedProbabilityService {
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
+}
+
+function responseOf(round: number, kept: StoredSeedDistribution): GetSeedDistributionResponse {
+  return {
+    round,
+    roundsIncluded: kept.roundsIncluded,
+    distribution: kept.probabilities
+      ? { $case: 'importance', importance: { probabilities: Array.from(kept.probabilities) } }
+      : { $case: 'uniform', uniform: {} },
+  };
 }

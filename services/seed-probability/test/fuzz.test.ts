@@ -4,7 +4,7 @@
  * bytes of valid requests sent as they are, half well-formed messages with random and extreme field values
  * through the generated client, most with the service token and some with wrong ones. Every call must end OK or
  * with a reason errors.proto sends with that code; a batch of calls that were all refused must leave the store
- * byte-identical (for GetSeedDistribution every batch must); afterwards the service still serves, has logged no
+ * byte-identical (GetSeedDistribution writes only a round's first answer, SEED_DISTRIBUTIONS_KEPT at most); afterwards the service still serves, has logged no
  * failure of its own, and the heap has grown by less than HEAP_GROWTH_LIMIT_BYTES. The first quarter of the
  * ReportRoundScalars calls is refused by construction (a wrong token, or a report its fields make invalid).
  * Reports go first, so that the distributions fuzzed afterwards are computed from the statistics they left.
@@ -21,7 +21,14 @@ import {
   SeedProbabilityServiceService,
 } from '@fedkseed/proto';
 import { Logger } from '@fedkseed/process-kit';
-import { deleteRunKeys, InMemoryRoundStore, RedisRoundStore, RunKeys, type RoundStore } from '@fedkseed/store';
+import {
+  deleteRunKeys,
+  InMemoryRoundStore,
+  RedisRoundStore,
+  RunKeys,
+  SEED_DISTRIBUTIONS_KEPT,
+  type RoundStore,
+} from '@fedkseed/store';
 import {
   FuzzRandom,
   bearerMetadataVariant,
@@ -212,7 +219,7 @@ describe('fuzzed requests to every SeedProbabilityService RPC', () => {
   );
 
   it(
-    'GetSeedDistribution (read-only)',
+    'GetSeedDistribution',
     async () => {
       const rpc: FuzzedRpc<GetSeedDistributionRequest> = {
         path: SeedProbabilityServiceService.getSeedDistribution.path,
@@ -233,7 +240,6 @@ describe('fuzzed requests to every SeedProbabilityService RPC', () => {
         seed,
         count: iterations,
         snapshot,
-        readOnly: true,
         call: (i) => {
           const random = new FuzzRandom(seed, 0, i);
           return fuzzedUnaryCall(raw, rpc, random, metadataFor(random));
@@ -266,6 +272,10 @@ describe('fuzzed requests to every SeedProbabilityService RPC', () => {
     expect(probabilities).toHaveLength(K);
     expect(probabilities.every((p) => Number.isFinite(p) && p > 0)).toBe(true);
     expect(probabilities.reduce((sum, p) => sum + p, 0)).toBeCloseTo(1, 12);
+    // However many rounds were asked, the store keeps at most SEED_DISTRIBUTIONS_KEPT answers.
+    const kept = (JSON.parse(await app.store.dump()) as { seedDistributions: unknown[] }).seedDistributions;
+    expect(kept.length).toBeGreaterThan(1);
+    expect(kept.length).toBeLessThanOrEqual(SEED_DISTRIBUTIONS_KEPT);
     expect(crashes).toEqual([]);
     expect(problemLogs).toEqual([]);
     expect((await settledHeapUsedBytes()) - heapBeforeBytes).toBeLessThan(HEAP_GROWTH_LIMIT_BYTES);

@@ -196,6 +196,28 @@ describe.each(kinds)('seed-probability service (%s store)', (kind) => {
     expect((await caller.distribution(3, K)).roundsIncluded).toBe(2);
   });
 
+  it("keeps each round's answer across a restart of the service (the answer lives in the store)", async () => {
+    const K = 4096;
+    const first = await start();
+    const random = rng(9);
+    await first.caller.report({ round: 1, numCandidateSeeds: K, scalarGradients: randomPairs(random, 800, K) });
+    const answer = await first.caller.distribution(2, K);
+    expect(answer.distribution?.$case).toBe('importance');
+    await first.app.drain();
+    // More statistics arrive, then a new instance on the same store answers round 2 as the first one did.
+    await first.store.recordRoundScalars(2, randomPairs(random, 800, K));
+    const config = first.app.config;
+    const second = await startSeedProbabilityApp(config, {
+      store: first.store,
+      logger: silentLogger('seed-probability'),
+    });
+    apps.push(second);
+    const caller = new Caller(second.server.address);
+    callers.push(caller);
+    expect(await caller.distribution(2, K)).toEqual(answer);
+    expect((await caller.distribution(3, K)).roundsIncluded).toBe(2);
+  });
+
   it('refuses invalid requests, recording nothing', async () => {
     const { caller, store } = await start({ NUM_CANDIDATE_SEEDS: '16' });
     const pairs = [

@@ -32,6 +32,8 @@ export class RunKeys {
   readonly fingerprints: string;
   readonly seedStats: string;
   readonly seedStatsRounds: string;
+  /** Hash: round -> its seed distribution (codec.ts). */
+  readonly seedDistributions: string;
 
   constructor(
     readonly runId: string,
@@ -48,6 +50,7 @@ export class RunKeys {
     this.fingerprints = `${this.base}fingerprints`;
     this.seedStats = `${this.base}seed-stats`;
     this.seedStatsRounds = `${this.base}seed-stats:rounds`;
+    this.seedDistributions = `${this.base}seed-distributions`;
   }
 
   round(round: number): string {

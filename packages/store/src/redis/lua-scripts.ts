@@ -25,6 +25,7 @@ export const SCRIPT_NAMES = [
   'begin-close',
   'commit-close',
   'record-seed-stats',
+  'keep-seed-distribution',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -37,21 +37,24 @@ export async function readSnapshot(redis: Redis | Cluster, k: RunKeys): Promise<
         .hgetallBuffer(k.fingerprints)
         .hgetallBuffer(k.seedStats)
         .smembers(k.seedStatsRounds)
-        .hgetall(k.joinSecrets);
+        .hgetall(k.joinSecrets)
+        .hgetallBuffer(k.seedDistributions);
       for (const r of rounds) m.hgetallBuffer(k.round(r)).smembers(k.participants(r)).hgetallBuffer(k.uploads(r));
     });
     if (Number(values[0] ?? -1) !== version) continue;
-    const [, run, accumulated, clients, deltas, fingerprints, stats, statsRounds, joinSecrets] = values as [
-      string,
-      Record<string, string>,
-      Buffer | null,
-      Record<string, string>,
-      Hash,
-      Hash,
-      Hash,
-      string[],
-      Record<string, string>,
-    ];
+    const [, run, accumulated, clients, deltas, fingerprints, stats, statsRounds, joinSecrets, distributions] =
+      values as [
+        string,
+        Record<string, string>,
+        Buffer | null,
+        Record<string, string>,
+        Hash,
+        Hash,
+        Hash,
+        string[],
+        Record<string, string>,
+        Hash,
+      ];
     const snapshot: StoreSnapshot = {
       run: run.config
         ? { config: run.config, createdAtMs: Number(run.createdAtMs), version: Number(run.version) }
@@ -71,9 +74,10 @@ export async function readSnapshot(redis: Redis | Cluster, k: RunKeys): Promise<
           }
         : null,
       seedStatsRounds: statsRounds.map(Number),
+      seedDistributions: Object.entries(distributions).map(([r, bytes]) => [Number(r), bytes]),
     };
     rounds.forEach((r, j) => {
-      const [hash, participants, uploads] = values.slice(9 + 3 * j, 12 + 3 * j) as [Hash, string[], Hash];
+      const [hash, participants, uploads] = values.slice(10 + 3 * j, 13 + 3 * j) as [Hash, string[], Hash];
       if (hash.status) snapshot.rounds.push({ ...parseRound(r, hash, participants), uploads: Object.entries(uploads) });
     });
     return snapshot;

@@ -8,7 +8,7 @@
 import type { RunConfig, RunConfigInput, ScalarGradient } from '@fedkseed/zo';
 import type { ChainableCommander, Cluster, Redis, RedisOptions } from 'ioredis';
 
-import { decodeDelta, decodeFingerprint, decodeFloat64Vector, decodeUpload } from '../codec';
+import { decodeDelta, decodeFingerprint, decodeFloat64Vector, decodeSeedDistribution, decodeUpload } from '../codec';
 import { isStoreError, storeError } from '../errors';
 import type {
   AcceptUploadResult,
@@ -29,10 +29,11 @@ import type {
   RoundStore,
   SeedStats,
   StoredFingerprint,
+  StoredSeedDistribution,
   StoredUpload,
   UploadInput,
 } from '../round-store';
-import { PRUNE_LAG } from '../round-store';
+import { PRUNE_LAG, SEED_DISTRIBUTIONS_KEPT } from '../round-store';
 import {
   clientWeight,
   decodeRunConfig,
@@ -51,6 +52,7 @@ import {
   prepareClient,
   prepareCommit,
   prepareFingerprint,
+  prepareSeedDistribution,
   prepareOpenRound,
   prepareUpload,
 } from '../validate';
@@ -393,6 +395,22 @@ export class RedisRoundStore implements RoundStore {
 
   async dump(): Promise<string> {
     return canonicalDump(await readSnapshot(this.redis, this.keys));
+  }
+
+  async keepSeedDistribution(round: number, answer: StoredSeedDistribution): Promise<StoredSeedDistribution> {
+    const run = await this.requireRun();
+    const bytes = prepareSeedDistribution(round, answer, run.numCandidateSeeds);
+    const reply = await this.scripts['keep-seed-distribution'](
+      [this.keys.seedDistributions],
+      [round, bytes, SEED_DISTRIBUTIONS_KEPT],
+    );
+    return decodeSeedDistribution((reply as [number, Buffer])[1]);
+  }
+
+  async getSeedDistribution(round: number): Promise<StoredSeedDistribution | undefined> {
+    await this.requireRun();
+    const bytes = await this.redis.hgetBuffer(this.keys.seedDistributions, String(checkRound(round)));
+    return bytes ? decodeSeedDistribution(bytes) : undefined;
   }
 
   async recordFingerprint(version: number, fingerprint: StoredFingerprint): Promise<'recorded' | 'kept'> {

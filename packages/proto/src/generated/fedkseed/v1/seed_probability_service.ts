@@ -610,8 +610,9 @@ export type SeedProbabilityServiceService = typeof SeedProbabilityServiceService
 export const SeedProbabilityServiceService = {
   /**
    * The sampling distribution for a round, from the scalars of every round reported so far. Deterministic per
-   * round: the first call for a round fixes its answer, and later calls for that round (from any aggregator
-   * replica) return the same one. Idempotent.
+   * round: the first call for a round fixes its answer, kept in the round-state store, and later calls for that
+   * round (from any aggregator replica, to any replica of this service, before or after a restart) return the
+   * same one, for the last 64 rounds. Idempotent.
    * Errors: FAILED_PRECONDITION/CANDIDATE_SEEDS_MISMATCH (num_candidate_seeds differs from the service's K);
    * INVALID_ARGUMENT/INVALID_FIELD (round 0).
    */
@@ -650,8 +651,9 @@ export const SeedProbabilityServiceService = {
 export interface SeedProbabilityServiceServer extends UntypedServiceImplementation {
   /**
    * The sampling distribution for a round, from the scalars of every round reported so far. Deterministic per
-   * round: the first call for a round fixes its answer, and later calls for that round (from any aggregator
-   * replica) return the same one. Idempotent.
+   * round: the first call for a round fixes its answer, kept in the round-state store, and later calls for that
+   * round (from any aggregator replica, to any replica of this service, before or after a restart) return the
+   * same one, for the last 64 rounds. Idempotent.
    * Errors: FAILED_PRECONDITION/CANDIDATE_SEEDS_MISMATCH (num_candidate_seeds differs from the service's K);
    * INVALID_ARGUMENT/INVALID_FIELD (round 0).
    */
@@ -670,8 +672,9 @@ export interface SeedProbabilityServiceServer extends UntypedServiceImplementati
 export interface SeedProbabilityServiceClient extends Client {
   /**
    * The sampling distribution for a round, from the scalars of every round reported so far. Deterministic per
-   * round: the first call for a round fixes its answer, and later calls for that round (from any aggregator
-   * replica) return the same one. Idempotent.
+   * round: the first call for a round fixes its answer, kept in the round-state store, and later calls for that
+   * round (from any aggregator replica, to any replica of this service, before or after a restart) return the
+   * same one, for the last 64 rounds. Idempotent.
    * Errors: FAILED_PRECONDITION/CANDIDATE_SEEDS_MISMATCH (num_candidate_seeds differs from the service's K);
    * INVALID_ARGUMENT/INVALID_FIELD (round 0).
    */
