@@ -100,6 +100,16 @@ describe('fedkseed local-cluster', () => {
       expect(run.stderr).toBe('');
       expect(run.status).toBe(ExitCode.OK);
       expect(run.stdout).toMatch(/device: the run is done; the model stands at version 3/);
+      // The aggregator bound free ports itself (PORT=0) and told the CLI which through its ADDRESS_FILE.
+      const served = JSON.parse(readFileSync(join(out, 'aggregator.address.json'), 'utf8')) as {
+        address: string;
+        port: number;
+        metricsPort: number;
+      };
+      expect(served.address).toBe(`127.0.0.1:${served.port}`);
+      expect(served.metricsPort).toBeGreaterThan(0);
+      expect(run.stdout).toContain(`aggregator on ${served.address}`);
+      expect(run.stdout).toContain(`aggregator http://127.0.0.1:${served.metricsPort}/metrics`);
       expect(run.stdout).toMatch(/finished at version 3: \d+ of 64 seeds moved/);
       expect(run.stdout).toMatch(
         /stopped: seed-probability \(0\), aggregator \(0\), worker-0 \(0\), worker-1 \(0\), device \(0\)/,

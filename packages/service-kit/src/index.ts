@@ -72,4 +72,4 @@ export {
   watchStoreHealth,
   type DependencyHealthOptions,
 } from './dependency-health';
-export { runService, type RunnableService } from './run-service';
+export { runService, type RunnableService, type ServiceAddresses } from './run-service';

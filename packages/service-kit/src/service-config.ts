@@ -26,6 +26,11 @@ export interface ServiceBaseConfig {
   storeCommandTimeoutMs: number;
   /** Port of /metrics, /healthz and /readyz (HTTP, `http-metrics`); 0 picks a free one. */
   metricsPort: number;
+  /**
+   * Where the process writes, once serving, the ports it bound as one JSON object ({ address, port, metricsPort }):
+   * how a supervisor learns them after PORT=0 or METRICS_PORT=0.
+   */
+  addressFile?: string;
 }
 
 /** @fedkseed/store's default, repeated so that service-kit does not depend on the store. */
@@ -36,7 +41,7 @@ export const DEFAULT_METRICS_PORT = 9464;
 
 /**
  * HOST, PORT, TLS_*_FILE, LOG_LEVEL, DRAIN_GRACE_MS, REDIS_URL (with REDIS_PASSWORD[_FILE] and REDIS_TLS_*_FILE),
- * STORE_COMMAND_TIMEOUT_MS and METRICS_PORT; problems go to `e`.
+ * STORE_COMMAND_TIMEOUT_MS, METRICS_PORT and ADDRESS_FILE; problems go to `e`.
  */
 export function readServiceBaseConfig(e: EnvReader, defaultPort: number): ServiceBaseConfig {
   const tls = readTlsFiles(e);
@@ -49,6 +54,8 @@ export function readServiceBaseConfig(e: EnvReader, defaultPort: number): Servic
     storeCommandTimeoutMs: e.int('STORE_COMMAND_TIMEOUT_MS', { default: DEFAULT_STORE_COMMAND_TIMEOUT_MS, min: 1 }),
   };
   const redis = readRedisConnection(e);
+  const addressFile = e.string('ADDRESS_FILE');
+  if (addressFile !== undefined) base.addressFile = addressFile;
   if (tls) base.tls = tls;
   if (redis !== undefined) base.redis = redis;
   return base;

@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 
@@ -19,6 +19,7 @@ import { ClientAuth } from '@fedkseed/aggregator';
 import { loadDolly, TINY_DOLLY_FILE } from '@fedkseed/data';
 import { obliterateBullMqQueue } from '@fedkseed/queue';
 import { AggregatorConnection } from '@fedkseed/sdk';
+import type { ServiceAddresses } from '@fedkseed/service-kit';
 import { queueClientKey } from '@fedkseed/worker';
 
 import { CliError, ExitCode } from '../exit-codes';
@@ -113,6 +114,17 @@ async function waitUntilAnswers(host: string, port: number, what: string, child?
   throw new CliError(`${what} did not answer on ${host}:${port} within 60 s`, ExitCode.FAILED);
 }
 
+/** The ports a service bound (PORT=0, METRICS_PORT=0), from the ADDRESS_FILE it writes once serving. */
+async function servedAddresses(file: string, what: string, child: ChildProcess): Promise<ServiceAddresses> {
+  for (let i = 0; i < 600; i++) {
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as ServiceAddresses;
+    if (child.exitCode !== null)
+      throw new CliError(`${what} exited (code ${child.exitCode}) before it served`, ExitCode.FAILED);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new CliError(`${what} did not serve within 60 s`, ExitCode.FAILED);
+}
+
 async function localCluster(o: LocalClusterOptions): Promise<void> {
   const { run, modelDir, numClients, clientsPerRound, sync } = o.settings;
   const dataFile = o.settings.dataFile ?? TINY_DOLLY_FILE;
@@ -167,30 +179,36 @@ async function localCluster(o: LocalClusterOptions): Promise<void> {
     const tokenSecret = process.env.FEDKSEED_TOKEN_SECRET || randomBytes(24).toString('hex');
     const joinSecret = process.env.FEDKSEED_JOIN_SECRET || randomBytes(16).toString('hex');
     queueName = `fedkseed-${run.runId}`;
-    const aggregatorPort = await freePort();
     const runEnv = runConfigEnv(run);
     const metrics: string[] = [];
+    // Every service binds free ports itself (PORT=0) and says which in its ADDRESS_FILE.
+    const addressFile = (name: string) => {
+      const file = join(o.out, `${name}.address.json`);
+      rmSync(file, { force: true });
+      return file;
+    };
     let seedProbabilityAddress: string | undefined;
     if (run.seedSampling === 'importance') {
-      const port = await freePort();
-      const metricsPort = await freePort();
+      const file = addressFile('seed-probability');
       const sp = start('seed-probability', process.execPath, [entry('@fedkseed/seed-probability')], {
         ...runEnv,
         HOST: '127.0.0.1',
-        PORT: String(port),
-        METRICS_PORT: String(metricsPort),
+        PORT: '0',
+        METRICS_PORT: '0',
+        ADDRESS_FILE: file,
         REDIS_URL: o.redisUrl,
       });
-      metrics.push(`seed-probability http://127.0.0.1:${metricsPort}/metrics`);
-      await waitUntilAnswers('127.0.0.1', port, 'the seed-probability service', sp);
-      seedProbabilityAddress = `127.0.0.1:${port}`;
+      const served = await servedAddresses(file, 'the seed-probability service', sp);
+      metrics.push(`seed-probability http://127.0.0.1:${served.metricsPort}/metrics`);
+      seedProbabilityAddress = served.address;
     }
-    const aggregatorMetricsPort = await freePort();
+    const aggregatorFile = addressFile('aggregator');
     const aggregator = start('aggregator', process.execPath, [entry('@fedkseed/aggregator')], {
       ...runEnv,
       HOST: '127.0.0.1',
-      PORT: String(aggregatorPort),
-      METRICS_PORT: String(aggregatorMetricsPort),
+      PORT: '0',
+      METRICS_PORT: '0',
+      ADDRESS_FILE: aggregatorFile,
       REDIS_URL: o.redisUrl,
       QUEUE_NAME: queueName,
       FEDKSEED_TOKEN_SECRET: tokenSecret,
@@ -204,9 +222,9 @@ async function localCluster(o: LocalClusterOptions): Promise<void> {
       IDLE_RETRY_AFTER_MS: '500',
       ...(seedProbabilityAddress ? { SEED_PROBABILITY_ADDRESS: seedProbabilityAddress } : {}),
     });
-    await waitUntilAnswers('127.0.0.1', aggregatorPort, 'the aggregator', aggregator);
-    const address = `127.0.0.1:${aggregatorPort}`;
-    metrics.unshift(`aggregator http://127.0.0.1:${aggregatorMetricsPort}/metrics`);
+    const served = await servedAddresses(aggregatorFile, 'the aggregator', aggregator);
+    const address = served.address;
+    metrics.unshift(`aggregator http://127.0.0.1:${served.metricsPort}/metrics`);
     say(`aggregator on ${address}, run ${run.runId}, queue ${queueName}; logs in ${o.out}`);
     const deviceIndex = numClients - 1;
     for (let w = 0; w < o.numWorkers; w++) {

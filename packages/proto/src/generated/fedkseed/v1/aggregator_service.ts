@@ -1538,9 +1538,10 @@ export const AggregatorServiceService = {
   /**
    * Asks what to do now: train round r (TRAIN), poll again later (WAIT) or stop (DONE). With TRAIN and DONE the
    * response also carries the catch-up from the client's model version to the version to train from (or the
-   * final one). Read-only apart from recording that the client is alive; idempotent: within a round every call
-   * returns the same task (same round, seeds, deadline), and after the client has uploaded for the round it
-   * returns WAIT. Safe to retry.
+   * final one). Read-only: it writes nothing, not even that the client called (a selected client that never
+   * uploads is counted missing when its round closes); idempotent: within a round every call returns the same
+   * task (same round, seeds, deadline), and after the client has uploaded for the round it returns WAIT. Safe to
+   * retry.
    * Errors: UNAUTHENTICATED/BAD_TOKEN; NOT_FOUND/UNKNOWN_CLIENT; FAILED_PRECONDITION/STALE_VERSION (no catch-up
    * exists from model_version: rebuild from w0 with GetRunState's A, then ask again).
    */
@@ -1606,9 +1607,10 @@ export interface AggregatorServiceServer extends UntypedServiceImplementation {
   /**
    * Asks what to do now: train round r (TRAIN), poll again later (WAIT) or stop (DONE). With TRAIN and DONE the
    * response also carries the catch-up from the client's model version to the version to train from (or the
-   * final one). Read-only apart from recording that the client is alive; idempotent: within a round every call
-   * returns the same task (same round, seeds, deadline), and after the client has uploaded for the round it
-   * returns WAIT. Safe to retry.
+   * final one). Read-only: it writes nothing, not even that the client called (a selected client that never
+   * uploads is counted missing when its round closes); idempotent: within a round every call returns the same
+   * task (same round, seeds, deadline), and after the client has uploaded for the round it returns WAIT. Safe to
+   * retry.
    * Errors: UNAUTHENTICATED/BAD_TOKEN; NOT_FOUND/UNKNOWN_CLIENT; FAILED_PRECONDITION/STALE_VERSION (no catch-up
    * exists from model_version: rebuild from w0 with GetRunState's A, then ask again).
    */
@@ -1662,9 +1664,10 @@ export interface AggregatorServiceClient extends Client {
   /**
    * Asks what to do now: train round r (TRAIN), poll again later (WAIT) or stop (DONE). With TRAIN and DONE the
    * response also carries the catch-up from the client's model version to the version to train from (or the
-   * final one). Read-only apart from recording that the client is alive; idempotent: within a round every call
-   * returns the same task (same round, seeds, deadline), and after the client has uploaded for the round it
-   * returns WAIT. Safe to retry.
+   * final one). Read-only: it writes nothing, not even that the client called (a selected client that never
+   * uploads is counted missing when its round closes); idempotent: within a round every call returns the same
+   * task (same round, seeds, deadline), and after the client has uploaded for the round it returns WAIT. Safe to
+   * retry.
    * Errors: UNAUTHENTICATED/BAD_TOKEN; NOT_FOUND/UNKNOWN_CLIENT; FAILED_PRECONDITION/STALE_VERSION (no catch-up
    * exists from model_version: rebuild from w0 with GetRunState's A, then ask again).
    */
