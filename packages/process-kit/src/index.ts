@@ -23,6 +23,7 @@
  * ```
  */
 export { Logger, silentLogger, LOG_LEVELS, type LogContext, type LogLevel, type LoggerOptions } from './logger';
+export { failpoint, type FailpointName } from './failpoints';
 export {
   ConfigError,
   EnvReader,

@@ -15,7 +15,7 @@
  * that reaches quorum, a registration, the deadline timer, a lease expiry, and a poll that notices other
  * replicas' work. Clock and timers are injected.
  */
-import { type Logger } from '@fedkseed/process-kit';
+import { failpoint, type Logger } from '@fedkseed/process-kit';
 import type { TrainJobProducer } from '@fedkseed/queue';
 import { isStoreError, type RoundInfo, type RoundStore, type StoredUpload } from '@fedkseed/store';
 import { aggregateRound, roundSamplingSeed, selectParticipants, type RunConfig, type SeedStrategy } from '@fedkseed/zo';
@@ -342,6 +342,7 @@ export class RoundLifecycle {
    */
   async closeRound(round: number, trigger: CloseTrigger = 'resume'): Promise<CloseOutcome> {
     let lease;
+    await failpoint('aggregator.before-close', this.logger);
     try {
       lease = await this.store.beginClose(round, this.closerId, this.rounds.closeLeaseMs);
     } catch (e) {
@@ -363,6 +364,7 @@ export class RoundLifecycle {
     const uploads = await this.store.readUploads(round);
     const aggregate = aggregateRound(accumulated, uploads, this.run);
     let committed: number;
+    await failpoint('aggregator.before-commit', log);
     try {
       ({ version: committed } = await this.store.commitClose({
         round,
