@@ -8,7 +8,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { TaskStatus, type SubmitScalarGradientsResponse } from '@fedkseed/proto';
-import { AggregatorConnection, taskSeedSource } from '@fedkseed/sdk';
+import { type AggregatorConnection, taskSeedSource } from '@fedkseed/sdk';
 import { LoggedProcess } from '@fedkseed/testing';
 import { SeededRandom, type ScalarGradient } from '@fedkseed/zo';
 
