@@ -11,12 +11,13 @@
  *   median       the attacker, scalarClip 1000, aggregationRule median
  *   trimmed      the attacker, scalarClip 1000, aggregationRule trimmed-mean (fraction 0.2)
  *
- * A defence holds when its final held-out loss is within --margin of the clean run's. Every client takes part in
+ * A defence holds when its final held-out loss is within --margin (nats, default 0.1: about half of what the clean
+ * run gains over its 6 rounds) of the clean run's. Every client takes part in
  * every round (so each seed is drawn by several clients, which the robust rules need) with fewer local steps and
  * rounds than the demo's default to keep the bench short; K is --k.
  *
  *   npm run build && node bench/poisoning-bench.cjs [--seed 1] [--jobs 2] [--rounds 6] [--tau 50] [--k 64]
- *                                                  [--attack 1e9] [--tight-clip 50] [--margin 0.05] [--json out.json]
+ *                                                  [--attack 1e9] [--tight-clip 50] [--margin 0.1] [--json out.json]
  *
  * The aggregator applies the run's settings through the same function; that the served A is bit-identical to it
  * is services/aggregator/test/poisoning.test.ts.
@@ -41,7 +42,7 @@ function options() {
       k: { type: 'string', default: '64' },
       attack: { type: 'string', default: '1e9' },
       'tight-clip': { type: 'string', default: '50' },
-      margin: { type: 'string', default: '0.05' },
+      margin: { type: 'string', default: '0.1' },
       json: { type: 'string' },
     },
   });
@@ -101,7 +102,7 @@ async function main() {
     const r = results[i];
     const end = r.rounds.at(-1).heldOutLoss;
     const gap = end - clean;
-    const verdict = i === 0 ? '' : Number.isFinite(gap) && Math.abs(gap) <= o.margin ? 'holds' : 'wrecked';
+    const verdict = i === 0 ? '' : Number.isFinite(gap) && Math.abs(gap) <= o.margin ? 'holds' : 'does not hold';
     return [c.name, fmt(r.rounds[0].heldOutLoss), fmt(end), i === 0 ? '' : fmt(gap), String(r.numClipped), verdict];
   });
   console.log(

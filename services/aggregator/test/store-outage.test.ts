@@ -70,11 +70,14 @@ describeRedis('a store outage', () => {
     );
   }
 
-  /** The call fails UNAVAILABLE/STORE_UNAVAILABLE within twice the command deadline. */
+  /**
+   * The call fails UNAVAILABLE/STORE_UNAVAILABLE instead of hanging: well within 5 s on a busy machine, where the
+   * command deadline is 0.5 s (before the fix calls hung past 25 s).
+   */
   async function failsFast(call: () => Promise<unknown>): Promise<void> {
     const started = Date.now();
     expect(await failure(call())).toMatchObject({ code: status.UNAVAILABLE, reason: 'ERROR_REASON_STORE_UNAVAILABLE' });
-    expect(Date.now() - started).toBeLessThan(2 * COMMAND_TIMEOUT_MS + 500);
+    expect(Date.now() - started).toBeLessThan(5000);
   }
 
   it('fails calls fast while Redis is down, loses nothing acknowledged, and completes the run after it is back', async () => {
