@@ -1,5 +1,5 @@
 /** The benches' LLaMA-style model configurations (@fedkseed/models ModelConfig): head size hidden / heads. */
-import type { ModelConfig } from '@fedkseed/models';
+import type { LlamaConfig } from '@fedkseed/models';
 
 export const llama = (
   hidden: number,
@@ -7,7 +7,7 @@ export const llama = (
   heads: number,
   intermediate: number,
   vocab: number,
-): ModelConfig => ({
+): LlamaConfig => ({
   family: 'llama',
   architecture: 'LlamaForCausalLM',
   vocabSize: vocab,
