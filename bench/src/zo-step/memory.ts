@@ -3,13 +3,13 @@
  * main process is still small: on Linux a spawned child's maxRSS starts at the parent's RSS at fork.
  */
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 
 import { countParameters, createRandomModel, selectBackend } from '@fedkseed/models';
 import { CandidateSeeds, zoStepPerturbed } from '@fedkseed/zo';
 
 import { REPO_ROOT } from '../lib/paths';
+import { peakResidentKiB } from '../lib/peak-memory';
 import { MiB, fmtInt, fmtMiB, fmtRatio, fmtS } from '../lib/text-table';
 import { nowNs, secondsSince } from '../lib/timing';
 import { describeModel, makeBatch, shapeLine } from './model-facts';
@@ -39,30 +39,15 @@ export interface MemoryResult {
   [more: string]: unknown;
 }
 
-/**
- * Peak resident set of this process in KiB: VmHWM from /proc/self/status where there is one (the high-water mark
- * of this process's own address space), else process.resourceUsage().maxRSS.
- */
-function peakKiB(): { kib: number; source: string; max_rss_kib: number } {
-  try {
-    const m = /VmHWM:\s+(\d+)\s*kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    if (m) return { kib: Number(m[1]), source: 'VmHWM', max_rss_kib: process.resourceUsage().maxRSS };
-  } catch {
-    /* not Linux */
-  }
-  const k = process.resourceUsage().maxRSS;
-  return { kib: k, source: 'maxRSS', max_rss_kib: k };
-}
-
 /** In the child: build the model, run the steps, print the figures and one marked JSON line. */
 export async function memoryMode(plan: ZoStepPlan): Promise<void> {
   const cfg = plan.memoryModel;
   await selectBackend('wasm', undefined, { numParameters: countParameters(cfg) });
-  const afterInit = peakKiB();
+  const afterInit = peakResidentKiB();
   const t0 = nowNs();
   const model = createRandomModel(cfg, 7n);
   const buildS = secondsSince(t0);
-  const afterBuild = peakKiB();
+  const afterBuild = peakResidentKiB();
   const facts = describeModel(model, cfg, 1, MEMORY_SEQ);
   const batch = makeBatch(cfg.vocabSize, MEMORY_SEQ);
   const seeds = new CandidateSeeds(0x6d656dn, 4096);
@@ -78,7 +63,7 @@ export async function memoryMode(plan: ZoStepPlan): Promise<void> {
     });
     stepTimes.push(secondsSince(s0));
   }
-  const peak = peakKiB();
+  const peak = peakResidentKiB();
   const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.buffer.byteLength;
   const wasmHeap = heap ?? null;
   const target = 1.5 * facts.fp32_bytes + 256 * MiB;
