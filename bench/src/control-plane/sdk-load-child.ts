@@ -45,6 +45,8 @@ export function sdkGeneratorHandlers(): Record<string, (q: Question) => Promise<
   let clients: SdkClient[] = [];
   let expected: Float64Array = new Float64Array(K);
   let aggregation: AggregationOptions & { aggregationWeighting?: string } = {};
+  /** The round's acknowledged uploads so far. */
+  let acknowledged: { clientId: string; upload: ClientUpload }[] = [];
   const retries: Record<string, number> = {};
   const settings: CallSettings = {
     onRetry: (e) => {
@@ -126,18 +128,19 @@ export function sdkGeneratorHandlers(): Record<string, (q: Question) => Promise<
       return { ms: epochMs() - t0, waits, latenciesMs: lat.map((x) => +x.toFixed(2)) };
     },
 
-    /** Every client submits its upload, `concurrency` in flight: the timed window. */
+    /** Clients [from, to) submit their uploads, `concurrency` in flight: the timed window. */
     async 'sdk-submit'(q) {
+      const from = q.from as number;
       const errors: Record<string, number> = {};
       const lat: number[] = [];
-      const acknowledged: { clientId: string; upload: ClientUpload }[] = [];
       let duplicates = 0;
+      let acked = 0;
       const retriesBefore = Object.values(retries).reduce((a, b) => a + b, 0);
       const cpu0 = process.cpuUsage();
       const t0 = epochMs();
       let tLast = t0;
-      await runPool(clients.length, q.concurrency as number, async (i) => {
-        const c = clients[i];
+      await runPool((q.to as number) - from, q.concurrency as number, async (j) => {
+        const c = clients[from + j];
         const t = epochMs();
         try {
           const r = await c.connection.submitScalarGradients(c.upload!, c.token, settings);
@@ -151,29 +154,35 @@ export function sdkGeneratorHandlers(): Record<string, (q: Question) => Promise<
             );
           const weight = aggregation.aggregationWeighting === 'equal' ? 1 : c.numExamples;
           acknowledged.push({ clientId: c.clientId, upload: { pairs: c.upload!.scalarGradients, weight } });
+          acked++;
         } catch (e) {
           countError(errors, e);
         }
       });
-      const cpuS = cpuSecondsSince(cpu0);
-      // The expected A: the acknowledged uploads in the store's order, as the closing replica aggregates them.
+      return {
+        t0,
+        tLast,
+        acknowledged: acked,
+        duplicates,
+        errors,
+        retries: Object.values(retries).reduce((a, b) => a + b, 0) - retriesBefore,
+        cpuS: cpuSecondsSince(cpu0),
+        latenciesMs: lat.map((x) => +x.toFixed(2)),
+      };
+    },
+
+    /** After a round: its acknowledged uploads into the expected A, in the store's order (client id). */
+    async 'sdk-end-round'() {
       acknowledged.sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
       expected = aggregateRound(
         expected,
         acknowledged.map((a) => a.upload),
         aggregation,
       ).accumulated;
+      const count = acknowledged.length;
+      acknowledged = [];
       for (const c of clients) c.upload = undefined;
-      return {
-        t0,
-        tLast,
-        acknowledged: acknowledged.length,
-        duplicates,
-        errors,
-        retries: Object.values(retries).reduce((a, b) => a + b, 0) - retriesBefore,
-        cpuS,
-        latenciesMs: lat.map((x) => +x.toFixed(2)),
-      };
+      return { acknowledged: count };
     },
 
     /** GetRunState through the first client: the served A against the expected one, bit for bit. */
