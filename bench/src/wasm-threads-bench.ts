@@ -174,5 +174,7 @@ function main(opts: Options): void {
   if (opts.json) writeJsonReport(opts.json, out);
 }
 
-const opts = options();
-runMain(() => (opts.child ? runCell(opts.child.model, opts.child.steps) : main(opts)));
+runMain(() => {
+  const opts = options();
+  return opts.child ? runCell(opts.child.model, opts.child.steps) : main(opts);
+});

@@ -158,5 +158,7 @@ async function main(opts: ZoStepOptions): Promise<void> {
   }
 }
 
-const opts = zoStepOptions();
-runMain(() => (opts.memory ? memoryMode(zoStepPlan(opts)) : main(opts)));
+runMain(() => {
+  const opts = zoStepOptions();
+  return opts.memory ? memoryMode(zoStepPlan(opts)) : main(opts);
+});

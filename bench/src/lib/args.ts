@@ -6,6 +6,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** A command line the bench cannot run with; the message says what to change (runMain prints it alone). */
+export class UsageError extends Error {}
+
 /** The problems found while converting option values; `finish()` throws them together. */
 export class OptionProblems {
   private readonly problems: string[] = [];
@@ -45,7 +48,7 @@ export class OptionProblems {
 
   /** Throws one Error that lists every problem, if there were any. */
   finish(): void {
-    if (this.problems.length) throw new Error(this.problems.join('\n'));
+    if (this.problems.length) throw new UsageError(this.problems.join('\n'));
   }
 }
 
@@ -63,7 +66,12 @@ export function readOptions<T extends Options>(
   argv: string[] = process.argv.slice(2),
 ): ReturnType<typeof parseArgs<Config<T>>>['values'] {
   const config: Config<T> = { args: argv, options: { ...options, ...HELP }, strict: true, allowPositionals: false };
-  const { values } = parseArgs(config);
+  let values: ReturnType<typeof parseArgs<Config<T>>>['values'];
+  try {
+    values = parseArgs(config).values;
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${usage}`);
+  }
   if ((values as { help?: boolean }).help) {
     console.log(usage);
     process.exit(0);

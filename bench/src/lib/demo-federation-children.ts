@@ -11,6 +11,7 @@ import type {
   runDemoFederation as RunDemoFederation,
 } from './demo-federation';
 import { fanOut } from './fan-out';
+import { runMain } from './run-main';
 
 const CHILD_FLAG = '--child';
 
@@ -60,8 +61,5 @@ export function runDemoFederationBench(main: () => Promise<void>): void {
     serveDemoFederationChild();
     return;
   }
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
+  runMain(main, '', true);
 }
