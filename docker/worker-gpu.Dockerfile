@@ -32,7 +32,7 @@ RUN TFJS_NODE_CDN_STORAGE="${TFJS_NODE_CDN_STORAGE}" npm ci --no-audit --no-fund
     && node -e "require('@tensorflow/tfjs-node-gpu')" \
     && npm run build \
     && npm prune --omit=dev --no-audit --no-fund \
-    && rm -rf bench docs .ci packages/*/test services/*/test node_modules/@tensorflow/tfjs-node
+    && rm -rf bench node_modules/@fedkseed/bench docs .ci packages/*/test services/*/test node_modules/@tensorflow/tfjs-node
 
 # ---- runtime: CUDA and cuDNN libraries, Node.js, non-root, tini as PID 1
 FROM ${CUDA_IMAGE} AS runtime

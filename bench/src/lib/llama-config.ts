@@ -1,5 +1,13 @@
 /** The benches' LLaMA-style model configurations (@fedkseed/models ModelConfig): head size hidden / heads. */
-const llama = (hidden, layers, heads, intermediate, vocab) => ({
+import type { LlamaConfig } from '@fedkseed/models';
+
+export const llama = (
+  hidden: number,
+  layers: number,
+  heads: number,
+  intermediate: number,
+  vocab: number,
+): LlamaConfig => ({
   family: 'llama',
   architecture: 'LlamaForCausalLM',
   vocabSize: vocab,
@@ -15,5 +23,3 @@ const llama = (hidden, layers, heads, intermediate, vocab) => ({
   tieWordEmbeddings: false,
   attentionBias: false,
 });
-
-module.exports = { llama };
