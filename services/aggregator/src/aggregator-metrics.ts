@@ -64,8 +64,8 @@ export class AggregatorMetrics {
     registers: [this.registry],
   });
   private readonly scalarGrad = new Histogram({
-    name: m('scalar_gradient_abs'),
-    help: '|scalar gradient| of every accepted (seed, scalar) pair.',
+    name: m('upload_scalar_gradient_abs_max'),
+    help: 'The largest |scalar gradient| of each accepted upload (one observation per upload, not per pair).',
     buckets: SCALAR_GRAD_BUCKETS,
     registers: [this.registry],
   });
@@ -131,7 +131,10 @@ export class AggregatorMetrics {
   onUpload(request: SubmitScalarGradientsRequest, duplicate: boolean): void {
     this.uploads.inc({ outcome: duplicate ? 'duplicate' : 'accepted' });
     if (duplicate) return;
-    for (const pair of request.scalarGradients) this.scalarGrad.observe(Math.abs(pair.scalarGrad));
+    // One observation per upload: a histogram observation per pair (200 an upload) cost an eighth of the upload path.
+    let largest = 0;
+    for (const pair of request.scalarGradients) largest = Math.max(largest, Math.abs(pair.scalarGrad));
+    if (request.scalarGradients.length > 0) this.scalarGrad.observe(largest);
     this.stepsRun.inc(request.localStepsRun);
     this.stepsSkipped.inc(request.skippedSteps);
   }
