@@ -68,6 +68,7 @@ export {
   GetRunStateRequest,
   GetRunStateResponse,
 } from './generated/fedkseed/v1/aggregator_service';
+export { encodeUploadRequest, FastUploadAggregatorServiceClient } from './upload-encoding';
 export {
   SeedProbabilityServiceService,
   SeedProbabilityServiceClient,
