@@ -139,11 +139,14 @@ export class AggregatorMetrics {
     this.stepsSkipped.inc(request.skippedSteps);
   }
 
-  /** A catch-up sent with a task (nothing is counted when the client was already current). */
-  onCatchUp(catchUp: AccumulatedDelta): void {
+  /**
+   * A catch-up sent with a task (nothing is counted when the client was already current); `sizeBytes`, its size as
+   * protobuf, when the caller knows it already.
+   */
+  onCatchUp(catchUp: AccumulatedDelta, sizeBytes?: number): void {
     if (!catchUp.encoding) return;
     const encoding = catchUp.encoding.$case === 'denseBf16' ? 'dense_bf16' : catchUp.encoding.$case;
     this.catchUps.inc({ encoding });
-    this.catchUpBytes.observe({ encoding }, AccumulatedDelta.encode(catchUp).finish().byteLength);
+    this.catchUpBytes.observe({ encoding }, sizeBytes ?? AccumulatedDelta.encode(catchUp).finish().byteLength);
   }
 }

@@ -4,13 +4,13 @@
  * requests are refused before anything is stored, so a refused call leaves the store byte-identical.
  */
 import {
+  AccumulatedDelta,
   ErrorReason,
   GetTaskResponse,
   type KnownErrorReason,
   RoundStatus,
   RunStatus,
   TaskStatus,
-  type AccumulatedDelta,
   type AggregatorServiceServer,
   type GetRunStateRequest,
   type GetRunStateResponse,
@@ -34,6 +34,7 @@ import {
 } from '@fedkseed/store';
 import type { RunConfig, SeedStrategy } from '@fedkseed/zo';
 import type { Metadata } from '@grpc/grpc-js';
+import { LRUCache } from 'lru-cache';
 
 import type { ClientAuth } from './auth';
 import type { AggregatorMetrics } from './aggregator-metrics';
@@ -64,6 +65,9 @@ export interface AggregatorServiceOptions {
   metrics?: AggregatorMetrics;
 }
 
+/** Catch-ups kept built: a round's clients ask from a few versions (most from the last one). */
+const CATCH_UPS_KEPT = 64;
+
 /** retry_after_ms of a RESOURCE_EXHAUSTED registration: the limit does not free up soon. */
 const CLIENT_LIMIT_RETRY_AFTER_MS = 60_000;
 
@@ -79,6 +83,10 @@ export class AggregatorService {
   private versionHint = 0;
   private readonly roundSeeds: RoundSeedsCache;
   private readonly fingerprints: ModelFingerprints;
+  /** Catch-ups built, by "fromVersion:toVersion" (the last CATCH_UPS_KEPT). */
+  private readonly catchUps = new LRUCache<string, { delta: AccumulatedDelta; sizeBytes: number }>({
+    max: CATCH_UPS_KEPT,
+  });
 
   constructor(private readonly options: AggregatorServiceOptions) {
     this.store = options.store;
@@ -263,11 +271,21 @@ export class AggregatorService {
     return { duplicate: result.status === 'duplicate', acceptedPairCount: request.scalarGradients.length };
   }
 
-  /** The catch-up of a task, counted. */
+  /**
+   * The catch-up of a task, counted. Closed rounds never change, so the catch-up from one version to another is
+   * built once (summing the rounds' deltas and encoding them) and served to every client that asks for it: in a
+   * round of 10,000 clients nearly all ask for the same one.
+   */
   private catchUp(since: DeltasSince): AccumulatedDelta {
-    const delta = catchUpDelta(since, this.run);
-    this.options.metrics?.onCatchUp(delta);
-    return delta;
+    const key = `${since.fromVersion}:${since.toVersion}`;
+    let built = this.catchUps.get(key);
+    if (!built) {
+      const delta = catchUpDelta(since, this.run);
+      built = { delta, sizeBytes: AccumulatedDelta.encode(delta).finish().byteLength };
+      this.catchUps.set(key, built);
+    }
+    this.options.metrics?.onCatchUp(built.delta, built.sizeBytes);
+    return built.delta;
   }
 
   /** FedKSeed-Pro's seeds of an opened round; refuses as the API ranks it if the round is not in the store. */
