@@ -42,9 +42,19 @@ describe('helm/fedkseed', () => {
     expect(helm('lint', '--strict', CHART, '-f', PRODUCTION)).toMatch(/0 chart\(s\) failed/);
   });
 
+  /** An external Redis over TLS with its own CA and a client certificate, and named join secrets with a bound. */
+  const EXTERNAL_REDIS_TLS = [
+    ...['--set', 'redis.enabled=false', '--set', 'externalRedis.host=redis.example', '--set', 'externalRedis.tls=true'],
+    ...['--set', 'externalRedis.existingSecret=redis-pass', '--set', 'externalRedis.tlsSecret=redis-tls'],
+    ...['--set', 'externalRedis.tlsClientCertificate=true', '--set', 'seedProbability.enabled=true'],
+    ...['--set', 'run.seedSampling=importance', '--set', 'aggregator.joinSecretsSecret=cohorts'],
+    ...['--set', 'aggregator.maxRegistrationsPerJoinSecret=500'],
+  ];
+
   it.each([
     ['the defaults', []],
     ['production values', ['-f', PRODUCTION, ...CRD_APIS]],
+    ['an external Redis over TLS and named join secrets', EXTERNAL_REDIS_TLS],
   ])('renders objects the Kubernetes schemas accept (%s)', (_, args) => {
     const objects = render(...(args as string[]));
     expect(objects.length).toBeGreaterThan(5);
@@ -187,6 +197,49 @@ describe('helm/fedkseed', () => {
     // Without TLS the notes say so.
     expect(helm('install', '--dry-run=client', 'fk', CHART)).toMatch(/WARNING: the gRPC port is served without TLS/);
     expect(helm('install', '--dry-run=client', 'fk', CHART, '-f', PRODUCTION)).not.toMatch(/WARNING/);
+  });
+
+  it("mounts an external Redis's CA and client certificate, and the aggregator's named join secrets", () => {
+    type Pod = {
+      containers: { env: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string }[] }[];
+      volumes: { name: string; secret?: { secretName: string } }[];
+    };
+    const pods = Object.fromEntries(
+      render(...EXTERNAL_REDIS_TLS)
+        .filter((o) => o.kind === 'Deployment')
+        .map((o) => [o.metadata.name, (o as unknown as { spec: { template: { spec: Pod } } }).spec.template.spec]),
+    );
+    for (const name of ['fk-fedkseed-aggregator', 'fk-fedkseed-worker', 'fk-fedkseed-seed-probability']) {
+      const pod = pods[name];
+      const env = Object.fromEntries(pod.containers[0].env.map((e) => [e.name, e.value]));
+      expect([name, env]).toEqual([
+        name,
+        expect.objectContaining({
+          REDIS_URL: 'rediss://redis.example:6379',
+          REDIS_TLS_CA_FILE: '/redis-tls/ca.crt',
+          REDIS_TLS_CERT_FILE: '/redis-tls/tls.crt',
+          REDIS_TLS_KEY_FILE: '/redis-tls/tls.key',
+        }),
+      ]);
+      expect(pod.containers[0].volumeMounts).toContainEqual(expect.objectContaining({ mountPath: '/redis-tls' }));
+      expect(pod.volumes).toContainEqual({ name: 'redis-tls', secret: { secretName: 'redis-tls' } });
+    }
+    const aggregator = pods['fk-fedkseed-aggregator'];
+    const env = Object.fromEntries(aggregator.containers[0].env.map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      FEDKSEED_JOIN_SECRETS_FILE: '/join-secrets/join-secrets',
+      MAX_REGISTRATIONS_PER_JOIN_SECRET: '500',
+    });
+    expect(aggregator.volumes).toContainEqual({ name: 'join-secrets', secret: { secretName: 'cohorts' } });
+    // By default: the chart's own Redis, no TLS files, no join-secrets file, the run's maximum of clients.
+    const defaults = render().find(
+      (o) => o.kind === 'Deployment' && o.metadata.name === 'fk-fedkseed-aggregator',
+    ) as unknown as {
+      spec: { template: { spec: Pod } };
+    };
+    const names = defaults.spec.template.spec.containers[0].env.map((e) => e.name);
+    for (const absent of ['REDIS_TLS_CA_FILE', 'FEDKSEED_JOIN_SECRETS_FILE', 'MAX_REGISTRATIONS_PER_JOIN_SECRET'])
+      expect(names).not.toContain(absent);
   });
 
   it('keeps given secrets and generates missing ones', () => {

@@ -96,6 +96,42 @@ REDIS_URL without it: the chart's own Redis, or externalRedis.
 {{- else }}
 - name: REDIS_URL
   value: {{ printf "%s://%s:%d" (ternary "rediss" "redis" .Values.externalRedis.tls) .Values.externalRedis.host (int .Values.externalRedis.port) | quote }}
+{{- if (include "fedkseed.redisTls" .) }}
+- name: REDIS_TLS_CA_FILE
+  value: /redis-tls/ca.crt
+{{- if .Values.externalRedis.tlsClientCertificate }}
+- name: REDIS_TLS_CERT_FILE
+  value: /redis-tls/tls.crt
+- name: REDIS_TLS_KEY_FILE
+  value: /redis-tls/tls.key
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+fedkseed.redisTls: "true" when the pods mount externalRedis.tlsSecret (an external Redis over TLS with its own CA).
+*/}}
+{{- define "fedkseed.redisTls" -}}
+{{- if and (not .Values.redis.enabled) .Values.externalRedis.tls .Values.externalRedis.tlsSecret }}true{{- end }}
+{{- end }}
+
+{{/*
+fedkseed.redisTlsMount and fedkseed.redisTlsVolume: externalRedis.tlsSecret at /redis-tls (read-only), when used.
+*/}}
+{{- define "fedkseed.redisTlsMount" -}}
+{{- if (include "fedkseed.redisTls" .) }}
+- name: redis-tls
+  mountPath: /redis-tls
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "fedkseed.redisTlsVolume" -}}
+{{- if (include "fedkseed.redisTls" .) }}
+- name: redis-tls
+  secret:
+    secretName: {{ .Values.externalRedis.tlsSecret }}
 {{- end }}
 {{- end }}
 
