@@ -90,17 +90,3 @@ export function watchStoreHealth(
   health.start();
   return health;
 }
-
-/**
- * The store connection's outage callbacks (RedisConnectionOptions of @fedkseed/store) as one structured log line
- * each way: the connection's first error of an outage, and its recovery.
- */
-export function storeConnectionLogging(logger: Logger): {
-  onConnectionError: (err: Error) => void;
-  onConnectionRestored: () => void;
-} {
-  return {
-    onConnectionError: (err) => logger.warn('store connection lost; reconnecting', { err }),
-    onConnectionRestored: () => logger.info('store connection restored'),
-  };
-}

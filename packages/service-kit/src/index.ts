@@ -66,10 +66,6 @@ export {
 } from './grpc-server';
 export { grpcServerMetricsInterceptor } from './grpc-metrics';
 export { scalarPairProblem } from './scalar-pair-check';
-export {
-  DependencyHealth,
-  storeConnectionLogging,
-  watchStoreHealth,
-  type DependencyHealthOptions,
-} from './dependency-health';
+export { openServiceStore } from './service-store';
+export { DependencyHealth, watchStoreHealth, type DependencyHealthOptions } from './dependency-health';
 export { runService, type RunnableService, type ServiceAddresses } from './run-service';

@@ -9,6 +9,7 @@ import {
   type RedisConnection,
   type TlsFiles,
 } from '@fedkseed/process-kit';
+import { DEFAULT_STORE_COMMAND_TIMEOUT_MS } from '@fedkseed/store';
 
 export interface ServiceBaseConfig {
   /** Interface to listen on. */
@@ -32,9 +33,6 @@ export interface ServiceBaseConfig {
    */
   addressFile?: string;
 }
-
-/** @fedkseed/store's default, repeated so that service-kit does not depend on the store. */
-export const DEFAULT_STORE_COMMAND_TIMEOUT_MS = 2000;
 
 /** Where every fedkseed process serves /metrics unless METRICS_PORT says otherwise. */
 export const DEFAULT_METRICS_PORT = 9464;

@@ -9,12 +9,12 @@ import { BullMqJobProducer, type TrainJobProducer } from '@fedkseed/queue';
 import {
   channelCredentials,
   startGrpcServer,
-  storeConnectionLogging,
+  openServiceStore,
   watchStoreHealth,
   type DrainOutcome,
   type RunningGrpcServer,
 } from '@fedkseed/service-kit';
-import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
+import type { RoundStore } from '@fedkseed/store';
 import { createSeedStrategy } from '@fedkseed/zo';
 import type { Registry } from 'prom-client';
 
@@ -65,17 +65,7 @@ export async function startAggregatorApp(
   const logger =
     overrides.logger ?? new Logger({ service: 'aggregator', runId: config.run.runId, level: config.logLevel });
   const ownsStore = overrides.store === undefined;
-  const redis = config.redis && redisClientOptions(config.redis);
-  const store =
-    overrides.store ??
-    (redis
-      ? new RedisRoundStore({
-          redis: redis.url,
-          redisOptions: redis.options,
-          runId: config.run.runId,
-          connection: { commandTimeoutMs: config.storeCommandTimeoutMs, ...storeConnectionLogging(logger) },
-        })
-      : new InMemoryRoundStore({ clock: overrides.clock }));
+  const store = overrides.store ?? openServiceStore(config, config.run.runId, logger, overrides.clock);
   const closers: (() => void | Promise<void>)[] = [];
   if (ownsStore) closers.push(() => store.close());
 
@@ -98,7 +88,8 @@ export async function startAggregatorApp(
   }
 
   let jobs = overrides.jobProducer;
-  if (!jobs && config.jobQueue && redis) {
+  if (!jobs && config.jobQueue && config.redis) {
+    const redis = redisClientOptions(config.redis);
     const producer = new BullMqJobProducer({
       ...config.jobQueue,
       redisUrl: redis.url,

@@ -4,15 +4,15 @@
  * store and call `drain()` as SIGTERM would.
  */
 import { SERVICE_NAMES, SeedProbabilityServiceService } from '@fedkseed/proto';
-import { Logger, redisAuthError, redisClientOptions } from '@fedkseed/process-kit';
+import { Logger, redisAuthError } from '@fedkseed/process-kit';
 import {
   startGrpcServer,
-  storeConnectionLogging,
+  openServiceStore,
   watchStoreHealth,
   type DrainOutcome,
   type RunningGrpcServer,
 } from '@fedkseed/service-kit';
-import { InMemoryRoundStore, RedisRoundStore, type RoundStore } from '@fedkseed/store';
+import type { RoundStore } from '@fedkseed/store';
 import { createSeedStrategy, resolveRunConfig, type RunConfigInput } from '@fedkseed/zo';
 import type { Registry } from 'prom-client';
 
@@ -60,17 +60,7 @@ export async function startSeedProbabilityApp(
   const logger =
     overrides.logger ?? new Logger({ service: 'seed-probability', runId: config.runId, level: config.logLevel });
   const ownsStore = overrides.store === undefined;
-  const redis = config.redis && redisClientOptions(config.redis);
-  const store =
-    overrides.store ??
-    (redis
-      ? new RedisRoundStore({
-          redis: redis.url,
-          redisOptions: redis.options,
-          runId: config.storeRunId,
-          connection: { commandTimeoutMs: config.storeCommandTimeoutMs, ...storeConnectionLogging(logger) },
-        })
-      : new InMemoryRoundStore());
+  const store = overrides.store ?? openServiceStore(config, config.storeRunId, logger);
   const distributionMetrics = new SeedDistributionMetrics();
   const metrics = distributionMetrics.registry;
   let server: RunningGrpcServer;
