@@ -60,3 +60,4 @@ export { messageText, metadataText } from './fuzz-input-text';
 export { runFuzzBatches, type FuzzBatchesOptions, type FuzzCall, type FuzzTally } from './fuzz-batches';
 export { fuzzedUnaryCall, type FuzzedRpc } from './fuzzed-unary-call';
 export { settledHeapUsedBytes } from './settled-heap';
+export { ProcessFaultWatch } from './process-faults';

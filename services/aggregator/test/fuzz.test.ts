@@ -32,7 +32,7 @@ import {
   fuzzedUnaryCall,
   joinSecretMetadataVariant,
   runFuzzBatches,
-  settledHeapUsedBytes,
+  ProcessFaultWatch,
   wrongBearerMetadata,
   wrongJoinSecretMetadata,
   type FuzzCall,
@@ -76,14 +76,10 @@ describe('fuzzed requests to every AggregatorService RPC', () => {
   let uploads: SubmitScalarGradientsRequest[];
   let ghostToken: string;
   let operatorToken: string;
-  let heapBeforeBytes: number;
-  const problemLogs: string[] = [];
-  const crashes: unknown[] = [];
-  const onCrash = (e: unknown) => crashes.push(e);
+  const faults = new ProcessFaultWatch();
 
   beforeAll(async () => {
-    process.on('uncaughtException', onCrash);
-    process.on('unhandledRejection', onCrash);
+    faults.start();
     const env = testEnv({
       CLIENT_FRACTION: '1',
       MIN_CLIENTS_PER_ROUND: String(PARTICIPANTS + 1),
@@ -98,7 +94,7 @@ describe('fuzzed requests to every AggregatorService RPC', () => {
       store = redis.store(env.RUN_ID);
     }
     // Warnings and errors only: a refused call logs at debug, a failure of the server's own at error.
-    const logger = new Logger({ service: 'aggregator', level: 'warn', write: (line) => problemLogs.push(line) });
+    const logger = new Logger({ service: 'aggregator', level: 'warn', write: faults.write });
     started = await startApp(env, store, { logger });
     caller = new AggregatorCaller(started.address);
     raw = new Client(started.address, credentials.createInsecure());
@@ -119,12 +115,11 @@ describe('fuzzed requests to every AggregatorService RPC', () => {
     ghostToken = started.app.auth.clientToken('c-ghost');
     operatorToken = started.app.auth.operatorToken();
     await started.app.lifecycle.idle();
-    heapBeforeBytes = await settledHeapUsedBytes();
+    await faults.markHeap();
   });
 
   afterAll(async () => {
-    process.off('uncaughtException', onCrash);
-    process.off('unhandledRejection', onCrash);
+    faults.stop();
     raw?.close();
     caller?.close();
     await started?.app.drain();
@@ -389,8 +384,8 @@ describe('fuzzed requests to every AggregatorService RPC', () => {
   it('still serves afterwards, has logged no failure of its own, and its heap stayed bounded', async () => {
     const fresh = await SimClient.join(caller, 5);
     expect((await caller.getTask(fresh.token, 0)).status).toBe(TaskStatus.TASK_STATUS_WAIT);
-    expect(crashes).toEqual([]);
-    expect(problemLogs).toEqual([]);
-    expect((await settledHeapUsedBytes()) - heapBeforeBytes).toBeLessThan(HEAP_GROWTH_LIMIT_BYTES);
+    expect(faults.crashes).toEqual([]);
+    expect(faults.problemLogs).toEqual([]);
+    expect(await faults.heapGrowthBytes()).toBeLessThan(HEAP_GROWTH_LIMIT_BYTES);
   });
 });

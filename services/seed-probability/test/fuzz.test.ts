@@ -35,7 +35,7 @@ import {
   fuzzSettings,
   fuzzedUnaryCall,
   runFuzzBatches,
-  settledHeapUsedBytes,
+  ProcessFaultWatch,
   wrongBearerMetadata,
   type FuzzCall,
   type FuzzedRpc,
@@ -69,14 +69,10 @@ describe('fuzzed requests to every SeedProbabilityService RPC', () => {
   let app: SeedProbabilityApp;
   let client: SeedProbabilityServiceClient;
   let raw: Client;
-  let heapBeforeBytes: number;
-  const problemLogs: string[] = [];
-  const crashes: unknown[] = [];
-  const onCrash = (e: unknown) => crashes.push(e);
+  const faults = new ProcessFaultWatch();
 
   beforeAll(async () => {
-    process.on('uncaughtException', onCrash);
-    process.on('unhandledRejection', onCrash);
+    faults.start();
     const config = loadConfig({
       RUN_ID: `t-${process.pid}-${randomBytes(6).toString('hex')}`,
       HOST: 'localhost',
@@ -100,16 +96,15 @@ describe('fuzzed requests to every SeedProbabilityService RPC', () => {
       store = new RedisRoundStore({ redis, runId: storeRunId });
     }
     // Warnings and errors only: a refused call logs at debug, a failure of the service's own at error.
-    const logger = new Logger({ service: 'seed-probability', level: 'warn', write: (line) => problemLogs.push(line) });
+    const logger = new Logger({ service: 'seed-probability', level: 'warn', write: faults.write });
     app = await startSeedProbabilityApp(config, { store, logger });
     client = new SeedProbabilityServiceClient(app.server.address, credentials.createInsecure());
     raw = new Client(app.server.address, credentials.createInsecure());
-    heapBeforeBytes = await settledHeapUsedBytes();
+    await faults.markHeap();
   });
 
   afterAll(async () => {
-    process.off('uncaughtException', onCrash);
-    process.off('unhandledRejection', onCrash);
+    faults.stop();
     raw?.close();
     client?.close();
     await app?.drain();
@@ -276,8 +271,8 @@ describe('fuzzed requests to every SeedProbabilityService RPC', () => {
     const kept = (JSON.parse(await app.store.dump()) as { seedDistributions: unknown[] }).seedDistributions;
     expect(kept.length).toBeGreaterThan(1);
     expect(kept.length).toBeLessThanOrEqual(SEED_DISTRIBUTIONS_KEPT);
-    expect(crashes).toEqual([]);
-    expect(problemLogs).toEqual([]);
-    expect((await settledHeapUsedBytes()) - heapBeforeBytes).toBeLessThan(HEAP_GROWTH_LIMIT_BYTES);
+    expect(faults.crashes).toEqual([]);
+    expect(faults.problemLogs).toEqual([]);
+    expect(await faults.heapGrowthBytes()).toBeLessThan(HEAP_GROWTH_LIMIT_BYTES);
   });
 });
