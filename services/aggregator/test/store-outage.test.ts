@@ -59,6 +59,13 @@ describeRedis('a store outage', () => {
     consoleOutput.length = 0;
   });
 
+  /** Three clients joined (the round's minimum), each holding its TRAIN task of round 1. */
+  async function joinAndTrain() {
+    const clients = [];
+    for (const numExamples of [10, 20, 30]) clients.push(await SimClient.join(caller, numExamples));
+    return { clients, tasks: await trainTasks(clients) };
+  }
+
   async function trainTasks(clients: SimClient[]) {
     return Promise.all(
       clients.map((c) =>
@@ -81,12 +88,7 @@ describeRedis('a store outage', () => {
   }
 
   it('fails calls fast while Redis is down, loses nothing acknowledged, and completes the run after it is back', async () => {
-    const clients = [
-      await SimClient.join(caller, 10),
-      await SimClient.join(caller, 20),
-      await SimClient.join(caller, 30),
-    ];
-    const tasks = await trainTasks(clients);
+    const { clients, tasks } = await joinAndTrain();
     const uploads: RecordedUpload[] = [];
     const random = rng(1);
     const bodies = clients.map((c, i) => c.train(tasks[i], random));
@@ -129,12 +131,7 @@ describeRedis('a store outage', () => {
   });
 
   it('never applies an upload whose call failed because Redis stalled', async () => {
-    const clients = [
-      await SimClient.join(caller, 10),
-      await SimClient.join(caller, 20),
-      await SimClient.join(caller, 30),
-    ];
-    const tasks = await trainTasks(clients);
+    const { clients, tasks } = await joinAndTrain();
     const body = clients[0].train(tasks[0], rng(2));
     const round = tasks[0].round - 1;
     redis.pause();
