@@ -9,6 +9,10 @@
   ARGV[2]  canonical client record JSON
   ARGV[3]  name of the join secret that admits the client, or '' for none
   ARGV[4]  most clients that join secret admits (ignored without one)
+  ARGV[5]  nowMs: Unix epoch ms, or '' to use the Redis server clock
+  ARGV[6]  notAfterMs: the last instant (same clock) at which the registration may be applied; its caller has
+           failed after that, so a registration that reaches Redis later (a server stalled, then resumed) writes
+           nothing
 
   Returns
     {1}                registered
@@ -16,7 +20,9 @@
     {-1}               RUN_NOT_INITIALIZED
     {-3, storedRecord} CLIENT_CONFLICT: registered with a different record
     {-18, admitted}    REGISTRATION_LIMIT: the join secret has admitted ARGV[4] clients already
+    {-17}              WRITE_EXPIRED
 ]]
+if now_ms(ARGV[5]) > tonumber(ARGV[6]) then return {-17} end
 if redis.call('HEXISTS', KEYS[1], 'config') == 0 then return {-1} end
 
 local stored = redis.call('HGET', KEYS[2], ARGV[1])

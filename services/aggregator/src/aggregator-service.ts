@@ -154,6 +154,10 @@ export class AggregatorService {
         throw apiErrorOfStore(e, 'this idempotency_key registered a client with other fields', {
           field: 'idempotency_key',
         });
+      if (isStoreError(e, 'WRITE_EXPIRED'))
+        throw apiErrorOfStore(e, 'the round-state store could not take the registration in time; retry', {
+          retry_after_ms: STORE_RETRY_AFTER_MS,
+        });
       if (isStoreError(e, 'REGISTRATION_LIMIT'))
         throw apiErrorOfStore(e, `the join secret ${joinSecret.name} has admitted its most clients`, {
           retry_after_ms: CLIENT_LIMIT_RETRY_AFTER_MS,

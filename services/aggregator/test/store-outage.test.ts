@@ -130,20 +130,24 @@ describeRedis('a store outage', () => {
     expect(records.filter((r) => r.msg.startsWith('store reachable again'))).toHaveLength(1);
   });
 
-  it('never applies an upload whose call failed because Redis stalled', async () => {
+  it('never applies an upload or a registration whose call failed because Redis stalled', async () => {
     const { clients, tasks } = await joinAndTrain();
     const body = clients[0].train(tasks[0], rng(2));
     const round = tasks[0].round - 1;
     redis.pause();
     try {
       await failsFast(() => caller.submit(clients[0].token, body));
+      // A registration's script sent to the stalled server (RegisterClient's own reads would fail first; the
+      // store is called directly to put the write itself in flight).
+      await expect(app.store.registerClient({ clientId: 'c-late', numExamples: 5 })).rejects.toThrow(/timed out/);
       await waitFor(async () => (await health.check()) === ServingStatus.NOT_SERVING, 'health NOT_SERVING');
     } finally {
       redis.resume();
     }
     await waitFor(async () => (await health.check()) === ServingStatus.SERVING, 'health SERVING again');
-    // The script reached Redis after its deadline: it refused itself, and the client's retry is the first upload.
+    // The scripts reached Redis after their deadline: they refused themselves, and the retry is the first upload.
     expect(await app.store.hasUpload(round, clients[0].clientId)).toBe(false);
+    expect(await app.store.getClient('c-late')).toBeUndefined(); // nor the registration
     expect(await caller.submit(clients[0].token, body)).toMatchObject({ duplicate: false });
     expect(consoleOutput).toEqual([]);
     for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();

@@ -36,7 +36,7 @@ describe('Lua scripts', () => {
   it('gives each script the shared functions it calls, once, between its header and its body', () => {
     const callers = scripts.filter((s) => /\bnow_ms\(ARGV/.test(s.lua));
     expect(callers.map((s) => s.name).sort()).toEqual(
-      ['accept-upload', 'begin-close', 'commit-close', 'init-run', 'open-round'].sort(),
+      ['accept-upload', 'begin-close', 'commit-close', 'init-run', 'open-round', 'register-client'].sort(),
     );
     for (const s of callers) {
       const definitions = [...s.lua.matchAll(/local function now_ms\(/g)];

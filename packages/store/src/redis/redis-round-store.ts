@@ -80,8 +80,8 @@ export interface RedisRoundStoreOptions {
   maxCasAttempts?: number;
   /**
    * The connection opened from a URL (redis-connection.ts): each command's deadline and the outage callbacks.
-   * `commandTimeoutMs` also bounds when an upload may still be applied: the accept script refuses one that
-   * reaches Redis later than that after it was sent (by the store's clock), so an upload whose call failed
+   * `commandTimeoutMs` also bounds when an upload or a registration may still be applied: their scripts refuse
+   * one that reaches Redis later than that after it was sent (by the store's clock), so a write whose call failed
    * is never applied afterwards. @default DEFAULT_STORE_COMMAND_TIMEOUT_MS
    */
   connection?: RedisConnectionOptions;
@@ -113,6 +113,14 @@ export class RedisRoundStore implements RoundStore {
   /** '' tells a script to read the Redis server clock. */
   private now(): string {
     return this.clock ? String(Math.floor(this.clock())) : '';
+  }
+
+  /**
+   * The script arguments nowMs and notAfterMs of a write a caller waits for: a script refuses it (WRITE_EXPIRED)
+   * when it reaches Redis after the caller has given up on it, the command deadline after it was sent.
+   */
+  private writeDeadline(): [string, number] {
+    return [this.now(), Math.floor((this.clock ?? Date.now)() + this.writeWindowMs)];
   }
 
   private async runScript(name: ScriptName, keys: string[], args: (string | Buffer | number)[], context = {}) {
@@ -155,7 +163,7 @@ export class RedisRoundStore implements RoundStore {
     const reply = await this.runScript(
       'register-client',
       [this.keys.run, this.keys.clients, this.keys.joinSecrets],
-      [record.clientId, json, a?.joinSecret ?? '', a?.maxRegistrations ?? 0],
+      [record.clientId, json, a?.joinSecret ?? '', a?.maxRegistrations ?? 0, ...this.writeDeadline()],
       { clientId: record.clientId },
     );
     return { status: reply.code === 1 ? 'registered' : 'unchanged', client: record };
@@ -263,7 +271,7 @@ export class RedisRoundStore implements RoundStore {
     const reply = await this.runScript(
       'accept-upload',
       [k.run, k.round(round), k.participants(round), k.uploads(round), k.clients],
-      [round, clientId, payload, this.now(), Math.floor((this.clock ?? Date.now)() + this.writeWindowMs)],
+      [round, clientId, payload, ...this.writeDeadline()],
       { round, clientId },
     );
     return {
