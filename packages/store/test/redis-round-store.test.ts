@@ -173,6 +173,49 @@ async function rawState(redis: Redis, keys: RunKeys): Promise<string> {
       await store.close();
     });
 
+    it('reads the delta of each closed round from Redis once, shared by concurrent callers, and keeps the latest 64', async () => {
+      const writer = makeStore();
+      await writer.initRun({ runId: 'deltas', runSeed: 1n, numCandidateSeeds: 8 });
+      await writer.registerClient({ clientId: 'c1', numExamples: 1 });
+      const rounds = 70;
+      const deltaOf = (round: number) => ({
+        seedIndices: new Uint32Array([round % 4, 4 + (round % 4)]),
+        values: new Float64Array([round + 0.5, -round / 3]),
+      });
+      for (let round = 0; round < rounds; round++) {
+        await writer.openRound({ round, participants: ['c1'], deadlineMs: Date.now() + 60_000, samplingSeed: 1n });
+        await writer.beginClose(round, 'a', 10_000);
+        await writer.commitClose({ round, closerId: 'a', accumulated: new Float64Array(8), delta: deltaOf(round) });
+      }
+      const expected = (from: number) => ({
+        fromVersion: from,
+        toVersion: rounds,
+        deltas: Array.from({ length: rounds - from }, (_, j) => ({ round: from + j, ...deltaOf(from + j) })),
+      });
+      const reader = new RedisRoundStore({ redis: second, runId: writer.keys.runId, keyPrefix: writer.keys.keyPrefix });
+      const reads = jest.spyOn(second, 'hmgetBuffer');
+      try {
+        const answers = await Promise.all(Array.from({ length: 20 }, () => reader.getDeltasSince(rounds - 2)));
+        for (const answer of answers) expect(answer).toEqual(expected(rounds - 2));
+        expect(reads).toHaveBeenCalledTimes(1);
+
+        expect(await reader.getDeltasSince(0)).toEqual(expected(0)); // reads rounds 0 .. 67, keeps 6 .. 69
+        expect(reads).toHaveBeenCalledTimes(2);
+        expect(await reader.getDeltasSince(rounds - 64)).toEqual(expected(rounds - 64));
+        expect(reads).toHaveBeenCalledTimes(2);
+        expect(await reader.getDeltasSince(rounds - 65)).toEqual(expected(rounds - 65)); // round 5 was let go
+        expect(reads).toHaveBeenCalledTimes(3);
+        expect(reads.mock.calls[2].slice(1)).toEqual([String(rounds - 65)]);
+
+        // A failed read is not kept: the next call reads again.
+        reads.mockRejectedValueOnce(new Error('connection lost'));
+        await expect(reader.getDeltasSince(0)).rejects.toThrow('connection lost');
+        expect(await reader.getDeltasSince(0)).toEqual(expected(0));
+      } finally {
+        reads.mockRestore();
+      }
+    });
+
     it('refuses run ids that would break the hash tag', () => {
       expect(() => makeStore({ runId: 'a{b}' })).toThrow(RangeError);
     });

@@ -12,6 +12,7 @@ import { decodeDelta, decodeFingerprint, decodeFloat64Vector, decodeSeedDistribu
 import { isStoreError, storeError } from '../errors';
 import type {
   AcceptUploadResult,
+  AccumulatedDelta,
   AccumulatedSnapshot,
   ClientRecord,
   ClientRegistration,
@@ -87,6 +88,9 @@ export interface RedisRoundStoreOptions {
   connection?: RedisConnectionOptions;
 }
 
+/** Closed rounds whose decoded deltas a store keeps (each at most K uint32 and K float64). */
+const CLOSED_DELTAS_KEPT = 64;
+
 export class RedisRoundStore implements RoundStore {
   readonly keys: RunKeys;
   private readonly redis: Redis | Cluster;
@@ -98,6 +102,11 @@ export class RedisRoundStore implements RoundStore {
   private readonly writeWindowMs: number;
   /** The run config never changes once stored, so one read serves the store's lifetime. */
   private config: RunConfig | undefined;
+  /**
+   * Decoded deltas of closed rounds, which never change once committed: each is read from Redis once, not once
+   * per task (every client of a round asks for the same catch-up). The most recent CLOSED_DELTAS_KEPT rounds.
+   */
+  private readonly closedDeltas = new Map<number, Promise<AccumulatedDelta>>();
 
   constructor(options: RedisRoundStoreOptions) {
     this.keys = new RunKeys(options.runId, options.keyPrefix);
@@ -350,14 +359,30 @@ export class RedisRoundStore implements RoundStore {
     if (version > current)
       throw storeError('STALE_VERSION', { version: current, detail: `version ${version} is ahead of the store` });
     if (version === current) return { fromVersion: version, toVersion: current, deltas: [] };
-    // Deltas of closed rounds never change, so reading them after the version is consistent.
+    // Deltas of closed rounds never change, so reading them after the version, or from the cache, is consistent.
     const rounds = Array.from({ length: current - version }, (_, j) => version + j);
-    const blobs = await this.redis.hmgetBuffer(this.keys.deltas, ...rounds.map(String));
-    return {
-      fromVersion: version,
-      toVersion: current,
-      deltas: rounds.map((round, j) => ({ round, ...decodeDelta(blobs[j]!) })),
-    };
+    const missing = rounds.filter((round) => !this.closedDeltas.has(round));
+    if (missing.length > 0) {
+      // One read for the rounds missing, shared by every call that asks for them meanwhile.
+      const read = this.redis.hmgetBuffer(this.keys.deltas, ...missing.map(String));
+      missing.forEach((round, j) => {
+        const delta = read.then((blobs) => {
+          const blob = blobs[j];
+          if (!blob) throw new Error(`the delta of closed round ${round} is missing from the store`);
+          return decodeDelta(blob);
+        });
+        delta.catch(() => this.closedDeltas.get(round) === delta && this.closedDeltas.delete(round)); // read again
+        this.closedDeltas.set(round, delta);
+      });
+    }
+    const deltas = await Promise.all(
+      rounds.map(async (round) => ({ round, ...(await this.closedDeltas.get(round)!) })),
+    );
+    if (this.closedDeltas.size > CLOSED_DELTAS_KEPT) {
+      const newestFirst = [...this.closedDeltas.keys()].sort((a, b) => b - a);
+      for (const round of newestFirst.slice(CLOSED_DELTAS_KEPT)) this.closedDeltas.delete(round);
+    }
+    return { fromVersion: version, toVersion: current, deltas };
   }
 
   async recordRoundScalars(round: number, pairs: readonly ScalarGradient[]): Promise<RecordScalarsResult> {
