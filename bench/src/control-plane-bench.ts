@@ -11,10 +11,14 @@
  *   3. bytes per client per round on the wire (target 18 KB), 1 round behind and many rounds behind;
  *   4. 10,000 clients through the SDK for 3 whole rounds against one aggregator replica, then two on the same Redis
  *      run side by side: submissions/s (target >= 5,000 on one), p50/p99 latency, the replicas' CPU and memory,
- *      Redis memory per 1,000 clients, and no lost update (A bit-exact against the acknowledged uploads).
+ *      Redis memory per 1,000 clients, and no lost update (A bit-exact against the acknowledged uploads);
+ *      4q. with --replica-cpu-limit C, row 4 again with each replica limited to C cores by a cgroup, as a pod's CPU
+ *      limit would (needs a writable cgroup tree): what a second replica adds when the replicas do not share the
+ *      load generator's cores.
  *
  *   npm run build && node bench/control-plane-bench.cjs [--quick] [--json out.json] [--rows 1,2,3,4]
  *                                                       [--load-clients N] [--load-replicas 1,2]
+ *                                                       [--replica-cpu-limit CORES]
  *
  * Needs Redis at REDIS_URL (default redis://127.0.0.1:6379); every run uses its own run ids and deletes their
  * keys at the end. Rows 1-3 run the aggregator in this process; row 4 runs each replica in a process of its own.
@@ -22,6 +26,7 @@
 import os from 'node:os';
 
 import { OptionProblems, readOptions } from './lib/args';
+import { openCpuLimit } from './lib/cpu-limit';
 import { CLK_TCK, readCpuTicks } from './lib/cpu-load';
 import { writeJsonReport } from './lib/json-report';
 import { describeMachine } from './lib/machine';
@@ -40,7 +45,7 @@ import { REDIS_URL } from './control-plane/settings';
 import { wireScenario } from './control-plane/wire-scenario';
 
 const USAGE =
-  'usage: node bench/control-plane-bench.cjs [--quick] [--json out.json] [--rows 1,2,3,4] [--load-clients N] [--load-replicas 1,2]';
+  'usage: node bench/control-plane-bench.cjs [--quick] [--json out.json] [--rows 1,2,3,4] [--load-clients N] [--load-replicas 1,2] [--replica-cpu-limit CORES]';
 const log = progressLog('control-plane-bench');
 
 function options() {
@@ -51,6 +56,7 @@ function options() {
       rows: { type: 'string', default: '1,2,3,4' },
       'load-clients': { type: 'string' },
       'load-replicas': { type: 'string', default: '1,2' },
+      'replica-cpu-limit': { type: 'string' },
     },
     USAGE,
   );
@@ -65,7 +71,10 @@ function options() {
     rows,
     loadClients: p.integer('load-clients', values['load-clients'], 2),
     loadReplicas: replicas,
+    replicaCpuLimit: p.number('replica-cpu-limit', values['replica-cpu-limit']),
   };
+  if (o.replicaCpuLimit !== undefined && !(o.replicaCpuLimit > 0))
+    p.add('--replica-cpu-limit takes a positive number of cores');
   p.finish();
   return o;
 }
@@ -127,19 +136,23 @@ async function main(): Promise<void> {
     }
     if (opts.rows.has('4')) {
       out.results.load = [];
-      for (const replicas of opts.loadReplicas)
-        out.results.load.push(
-          await loadScenario(
-            {
-              clients: opts.loadClients ?? sizes.loadN,
-              rounds: 3,
-              replicas,
-              connectionsPerReplica: 16 / replicas,
-              concurrency: 256,
-            },
-            deps,
-          ),
-        );
+      const limits = opts.replicaCpuLimit === undefined ? [undefined] : [undefined, opts.replicaCpuLimit];
+      if (opts.replicaCpuLimit !== undefined) openCpuLimit(`fedkseed-bench-${process.pid}-probe`, 1).remove();
+      for (const replicaCpuLimitCores of limits)
+        for (const replicas of opts.loadReplicas)
+          out.results.load.push(
+            await loadScenario(
+              {
+                clients: opts.loadClients ?? sizes.loadN,
+                rounds: 3,
+                replicas,
+                connectionsPerReplica: 16 / replicas,
+                concurrency: 256,
+                replicaCpuLimitCores,
+              },
+              deps,
+            ),
+          );
     }
   } finally {
     out.run_ids = runIds;

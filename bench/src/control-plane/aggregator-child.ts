@@ -6,6 +6,7 @@
 import { loadConfig, startAggregatorApp, type AggregatorApp } from '@fedkseed/aggregator';
 import { silentLogger } from '@fedkseed/process-kit';
 
+import { openCpuLimit, type CpuLimit } from '../lib/cpu-limit';
 import { peakResidentKiB } from '../lib/peak-memory';
 import { epochMs } from '../lib/timing';
 import { forkChild, sendEvent, serveParent, type ChildHandle } from './child-channel';
@@ -34,27 +35,55 @@ export interface ReplicaEvent {
 export interface Replica {
   handle: ChildHandle;
   address: string;
+  /** The replica's CPU limit (cgroup), when it runs under one. */
+  cpuLimit?: CpuLimit;
   usage(): Promise<ReplicaUsage>;
+  /** Drains and ends the replica, and removes its cgroup. */
   drain(): Promise<void>;
 }
 
-/** Starts replica `index` with `env` (REDIS_URL among it); its events go to `onEvent`. */
+/**
+ * Starts replica `index` with `env` (REDIS_URL among it); its events go to `onEvent`. With `cpuLimitCores`, the
+ * process runs in a cgroup of its own limited to that many cores (lib/cpu-limit.ts) from before it starts serving.
+ */
 export async function startReplica(
   script: string,
   index: number,
   env: Record<string, string>,
   onEvent: (e: ReplicaEvent) => void,
+  cpuLimitCores?: number,
 ): Promise<Replica> {
   const handle = forkChild(script, [AGGREGATOR_FLAG], `aggregator replica ${index}`);
   handle.onEvent((e) => onEvent({ ...(e as unknown as ReplicaEvent), replica: index }));
   await handle.ready;
+  let cpuLimit: CpuLimit | undefined;
+  if (cpuLimitCores !== undefined) {
+    try {
+      cpuLimit = openCpuLimit(`fedkseed-bench-${process.pid}-replica-${index}`, cpuLimitCores);
+      cpuLimit.add(handle.child.pid!);
+    } catch (e) {
+      handle.child.kill();
+      throw e;
+    }
+  }
   const { address } = await handle.ask<{ address: string }>({ cmd: 'start', env });
   return {
     handle,
     address,
+    cpuLimit,
     usage: () => handle.ask<ReplicaUsage>({ cmd: 'usage' }),
     drain: async () => {
-      await handle.ask({ cmd: 'drain' });
+      const child = handle.child;
+      const exited =
+        child.exitCode !== null || child.signalCode !== null
+          ? Promise.resolve()
+          : new Promise((resolve) => child.once('exit', resolve));
+      try {
+        await handle.ask({ cmd: 'drain' });
+      } finally {
+        await exited;
+        cpuLimit?.remove();
+      }
     },
   };
 }

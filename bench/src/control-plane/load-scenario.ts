@@ -25,6 +25,8 @@ export interface LoadOptions {
   replicas: number;
   connectionsPerReplica: number;
   concurrency: number;
+  /** Each replica in a cgroup limited to this many cores (a pod's CPU limit); none when undefined. */
+  replicaCpuLimitCores?: number;
 }
 
 interface SubmitAnswer {
@@ -55,6 +57,10 @@ export interface LoadRound {
 
 export interface LoadResult {
   replicas: number;
+  /** The CPU limit of each replica (cores), or null when they ran without one. */
+  replica_cpu_limit_cores: number | null;
+  /** Per replica over the submit windows: the share of CFS periods in which it hit its limit (null: no limit). */
+  replica_throttled_share: (number | null)[];
   clients: number;
   rounds: number;
   connections_per_replica: number;
@@ -100,14 +106,21 @@ export async function loadScenario(
     TASK_RETRY_AFTER_MS: '100',
   });
   const aggregation = loadConfig(env).run;
+  const limited = o.replicaCpuLimitCores === undefined ? '' : `, each limited to ${o.replicaCpuLimitCores} cores`;
   log(
-    `load, ${count} replica(s): ${n} SDK clients x ${o.rounds} rounds, ${o.connectionsPerReplica} connections per replica, ${o.concurrency} in flight`,
+    `load, ${count} replica(s)${limited}: ${n} SDK clients x ${o.rounds} rounds, ${o.connectionsPerReplica} connections per replica, ${o.concurrency} in flight`,
   );
   const events: ReplicaEvent[] = [];
   const replicas: Replica[] = [];
   for (let i = 0; i < count; i++)
     replicas.push(
-      await startReplica(deps.script, i, { ...env, REPLICA_ID: `bench-replica-${i}` }, (e) => events.push(e)),
+      await startReplica(
+        deps.script,
+        i,
+        { ...env, REPLICA_ID: `bench-replica-${i}` },
+        (e) => events.push(e),
+        o.replicaCpuLimitCores,
+      ),
     );
   const gen = deps.generator();
   try {
@@ -137,6 +150,7 @@ export async function loadScenario(
     let acknowledged = 0;
     let aggregatorCpuS = 0;
     let lost = 0;
+    const throttled = replicas.map(() => ({ periods: 0, throttledPeriods: 0 }));
     for (let round = 1; round <= o.rounds; round++) {
       const tasks = await gen.ask<{ ms: number; waits: number }>({
         cmd: 'sdk-tasks',
@@ -144,6 +158,7 @@ export async function loadScenario(
         concurrency: o.concurrency,
       });
       const usage0 = await Promise.all(replicas.map((r) => r.usage()));
+      const throttling0 = replicas.map((r) => r.cpuLimit?.throttling());
       const redis0 = await deps.redis.cpuSeconds();
       const machine0 = readCpuTicks();
       const w0 = epochMs();
@@ -153,6 +168,13 @@ export async function loadScenario(
       const wallS = (epochMs() - w0) / 1000;
       const machine1 = readCpuTicks();
       const usage1: ReplicaUsage[] = await Promise.all(replicas.map((r) => r.usage()));
+      replicas.forEach((r, i) => {
+        const before = throttling0[i];
+        const after = r.cpuLimit?.throttling();
+        if (!before || !after) return;
+        throttled[i].periods += after.periods - before.periods;
+        throttled[i].throttledPeriods += after.throttledPeriods - before.throttledPeriods;
+      });
       const redisS = (await deps.redis.cpuSeconds()) - redis0;
       const perReplicaS = usage1.map((u, i) => u.cpuS - usage0[i].cpuS);
       const replicasS = perReplicaS.reduce((a, b) => a + b, 0);
@@ -210,6 +232,10 @@ export async function loadScenario(
     const per1000 = (bytes: number) => Math.round((bytes / n) * 1000);
     return {
       replicas: count,
+      replica_cpu_limit_cores: o.replicaCpuLimitCores ?? null,
+      replica_throttled_share: throttled.map((t, i) =>
+        replicas[i].cpuLimit && t.periods > 0 ? r2(t.throttledPeriods / t.periods) : null,
+      ),
       clients: n,
       rounds: o.rounds,
       connections_per_replica: o.connectionsPerReplica,

@@ -30,24 +30,38 @@ const pf = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 const MiB = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 const KiB = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
 
+/** The row id of a load run: 4 (one replica), 4b (more), with q when the replicas ran under a CPU limit. */
+const loadId = (l: LoadResult) => `4${l.replica_cpu_limit_cores === null ? '' : 'q'}${l.replicas === 1 ? '' : 'b'}`;
+
 function loadRows(load: LoadResult[]): string[] {
   const L: string[] = [];
+  const unlimited = load.filter((l) => l.replica_cpu_limit_cores === null);
+  const limited = load.filter((l) => l.replica_cpu_limit_cores !== null);
   for (const l of load) {
-    const id = `4${l.replicas === 1 ? '' : 'b'}`;
+    const limit = l.replica_cpu_limit_cores === null ? '' : ` limited to ${l.replica_cpu_limit_cores} cores`;
+    const target =
+      l.replicas === 1 && l.replica_cpu_limit_cores === null
+        ? `>= 5,000 /s | ${pf(l.submissions_per_s >= 5000)}`
+        : '(info) |';
     L.push(
-      `| ${id}. SDK clients, ${l.replicas} replica${l.replicas === 1 ? '' : 's'}: ${l.clients} x ${l.rounds} rounds, submissions/s | ${l.submissions_per_s} /s (p50 ${l.submit_latency_ms.p50} ms, p99 ${l.submit_latency_ms.p99} ms) | ${l.replicas === 1 ? `>= 5,000 /s | ${pf(l.submissions_per_s >= 5000)}` : '(info) |'} |`,
+      `| ${loadId(l)}. SDK clients, ${l.replicas} replica${l.replicas === 1 ? '' : 's'}${l.replicas === 1 ? '' : limit ? ' each' : ''}${limit}: ${l.clients} x ${l.rounds} rounds, submissions/s | ${l.submissions_per_s} /s (p50 ${l.submit_latency_ms.p50} ms, p99 ${l.submit_latency_ms.p99} ms) | ${target} |`,
     );
   }
-  const one = load.find((l) => l.replicas === 1);
-  const two = load.find((l) => l.replicas === 2);
-  if (one && two)
-    L.push(
-      `| 4b / 4 (second replica; side by side, same cores) | ${(two.submissions_per_s / one.submissions_per_s).toFixed(2)}x | > 1x | ${pf(two.submissions_per_s > one.submissions_per_s)} |`,
-    );
+  const ratio = (set: LoadResult[], label: string) => {
+    const one = set.find((l) => l.replicas === 1);
+    const two = set.find((l) => l.replicas === 2);
+    if (one && two)
+      L.push(
+        `| ${loadId(two)} / ${loadId(one)} (second replica; side by side, ${label}) | ${(two.submissions_per_s / one.submissions_per_s).toFixed(2)}x | > 1x | ${pf(two.submissions_per_s > one.submissions_per_s)} |`,
+      );
+  };
+  ratio(unlimited, 'same cores');
+  ratio(limited, 'each replica limited as a pod');
   const lost = load.map((l) => l.lost_updates + (l.accumulated.entries_differing ? 1 : 0));
   L.push(
-    `| 4c. lost updates (acknowledged, not in A; A bit-exact), ${load.map((l) => `${l.replicas}r`).join(' / ')} | ${load.map((l) => `${l.lost_updates} (${l.accumulated.entries_differing ? `${l.accumulated.entries_differing} entries differ` : 'exact'})`).join(' / ')} | 0 | ${pf(lost.every((x) => x === 0))} |`,
+    `| 4c. lost updates (acknowledged, not in A; A bit-exact), ${load.map(loadId).join(' / ')} | ${load.map((l) => `${l.lost_updates} (${l.accumulated.entries_differing ? `${l.accumulated.entries_differing} entries differ` : 'exact'})`).join(' / ')} | 0 | ${pf(lost.every((x) => x === 0))} |`,
   );
+  const one = load.find((l) => l.replicas === 1);
   if (one)
     L.push(
       `| 4d. Redis used_memory per 1,000 clients: registered / after ${one.rounds} rounds | ${KiB(one.redis.used_memory_per_1000_clients_registered_bytes)} / ${KiB(one.redis.used_memory_per_1000_clients_after_rounds_bytes)} | (info) | |`,
@@ -59,7 +73,7 @@ function loadDetails(load: LoadResult[]): string[] {
   const L: string[] = [];
   for (const l of load) {
     L.push(
-      `[4${l.replicas === 1 ? '' : 'b'}] ${l.replicas} replica(s), ${l.clients} SDK clients (${l.connections_per_replica} connections per replica, ${l.concurrency} in flight): register ${l.register_s} s (${l.register_per_s} /s); ` +
+      `[${loadId(l)}] ${l.replicas} replica(s)${l.replica_cpu_limit_cores === null ? '' : `, each limited to ${l.replica_cpu_limit_cores} cores (a cgroup CFS quota; share of periods at the limit during submissions: ${l.replica_throttled_share.join(', ')})`}, ${l.clients} SDK clients (${l.connections_per_replica} connections per replica, ${l.concurrency} in flight): register ${l.register_s} s (${l.register_per_s} /s); ` +
         `submit latency p50 ${l.submit_latency_ms.p50} ms, p99 ${l.submit_latency_ms.p99} ms, max ${l.submit_latency_ms.max} ms; aggregator CPU ${l.aggregator_cores} cores during submissions`,
     );
     for (const r of l.per_round)
@@ -189,6 +203,10 @@ export function controlPlaneReport(out: ControlPlaneRun): string {
     L.push(
       "missing from the closed rounds' counts, and A from GetRunState compared bit for bit with aggregateRound over them.",
     );
+    if (load.some((l) => l.replica_cpu_limit_cores !== null))
+      L.push(
+        "Rows 4q: the same, each replica in a cgroup of its own with a CFS quota (a pod's resources.limits.cpu), from before it serves.",
+      );
   }
   L.push(
     `total bench time ${out.total_s} s; deleted ${out.deleted_keys} Redis keys of runs ${out.run_ids?.join(', ')}`,
