@@ -12,10 +12,11 @@ export function summarizeLatencies(latenciesMs: number[]): LatencySummary {
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
 }
 
-/** Counts an error by gRPC code and the start of its message. */
+/** Counts an error by gRPC code and the start of its message (grpc-js's `details`, or the SDK error's message). */
 export function countError(errors: Record<string, number>, e: unknown): void {
-  const err = e as { code?: number; details?: string; message?: string };
-  const key = `${err.code}:${(err.details ?? err.message ?? '').slice(0, 60)}`;
+  const err = e as { code?: number; details?: unknown; message?: unknown };
+  const text = typeof err.details === 'string' ? err.details : String(err.message ?? '');
+  const key = `${err.code}:${text.slice(0, 60)}`;
   errors[key] = (errors[key] ?? 0) + 1;
 }
 

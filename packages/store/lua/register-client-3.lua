@@ -1,6 +1,7 @@
 --[[
-  register-client: add a client to the registry; registrations are immutable. With a join secret, the client is
-  counted against it, and refused once that secret has admitted its most clients; a repeat is not counted again.
+  register-client: add a client to the registry; registrations are immutable. A new client is refused once the
+  registry holds its most clients (ARGV[7]); with a join secret, it is counted against it, and refused once that
+  secret has admitted its most clients; a repeat is neither refused nor counted again.
 
   KEYS[1]  run hash
   KEYS[2]  clients hash
@@ -13,6 +14,7 @@
   ARGV[6]  notAfterMs: the last instant (same clock) at which the registration may be applied; its caller has
            failed after that, so a registration that reaches Redis later (a server stalled, then resumed) writes
            nothing
+  ARGV[7]  most clients the registry holds, or '' for no bound
 
   Returns
     {1}                registered
@@ -20,6 +22,7 @@
     {-1}               RUN_NOT_INITIALIZED
     {-3, storedRecord} CLIENT_CONFLICT: registered with a different record
     {-18, admitted}    REGISTRATION_LIMIT: the join secret has admitted ARGV[4] clients already
+    {-19, clients}     CLIENT_LIMIT: the registry holds ARGV[7] clients already
     {-17}              WRITE_EXPIRED
 ]]
 if now_ms(ARGV[5]) > tonumber(ARGV[6]) then return {-17} end
@@ -29,6 +32,11 @@ local stored = redis.call('HGET', KEYS[2], ARGV[1])
 if stored then
   if stored ~= ARGV[2] then return {-3, stored} end
   return {0}
+end
+
+if ARGV[7] ~= '' then
+  local clients = redis.call('HLEN', KEYS[2])
+  if clients >= tonumber(ARGV[7]) then return {-19, clients} end
 end
 
 if ARGV[3] ~= '' then

@@ -9,6 +9,7 @@ export type StoreErrorReason =
   | 'RUN_CONFIG_MISMATCH'
   | 'CLIENT_CONFLICT'
   | 'REGISTRATION_LIMIT'
+  | 'CLIENT_LIMIT'
   | 'UNKNOWN_CLIENT'
   | 'STALE_VERSION'
   | 'ROUND_ALREADY_OPEN'
@@ -63,6 +64,9 @@ export class ClientConflictError extends StoreError {
 export class RegistrationLimitError extends StoreError {
   readonly reason = 'REGISTRATION_LIMIT' as const;
 }
+export class ClientLimitError extends StoreError {
+  readonly reason = 'CLIENT_LIMIT' as const;
+}
 export class UnknownClientError extends StoreError {
   readonly reason = 'UNKNOWN_CLIENT' as const;
 }
@@ -116,6 +120,7 @@ const ERROR_CLASSES: Record<StoreErrorReason, StoreErrorClass> = {
   RUN_CONFIG_MISMATCH: RunConfigMismatchError,
   CLIENT_CONFLICT: ClientConflictError,
   REGISTRATION_LIMIT: RegistrationLimitError,
+  CLIENT_LIMIT: ClientLimitError,
   UNKNOWN_CLIENT: UnknownClientError,
   STALE_VERSION: StaleVersionError,
   ROUND_ALREADY_OPEN: RoundAlreadyOpenError,
@@ -138,6 +143,7 @@ const SUMMARIES: Record<StoreErrorReason, string> = {
   RUN_CONFIG_MISMATCH: 'the run was initialized with a different configuration',
   CLIENT_CONFLICT: 'the client is registered with different fields',
   REGISTRATION_LIMIT: 'the join secret has admitted its most clients',
+  CLIENT_LIMIT: 'the run has registered its most clients',
   UNKNOWN_CLIENT: 'the client is not registered',
   STALE_VERSION: 'the round or version does not match the store version',
   ROUND_ALREADY_OPEN: 'the round is already open',

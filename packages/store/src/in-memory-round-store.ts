@@ -152,6 +152,11 @@ export class InMemoryRoundStore implements RoundStore {
         throw storeError('CLIENT_CONFLICT', { clientId: record.clientId, detail: `registered as ${existing}` });
       return { status: 'unchanged', client: record };
     }
+    if (a?.maxClients !== undefined && this.clients.size >= a.maxClients)
+      throw storeError('CLIENT_LIMIT', {
+        clientId: record.clientId,
+        detail: `the run has ${this.clients.size} clients`,
+      });
     if (a) {
       const admitted = this.joinSecrets.get(a.joinSecret) ?? 0;
       if (admitted >= a.maxRegistrations)

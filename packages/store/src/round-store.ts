@@ -48,6 +48,8 @@ export interface RegistrationAdmission {
   joinSecret: string;
   /** An integer >= 0. */
   maxRegistrations: number;
+  /** The most clients the run registers, whatever admitted them: an integer >= 0. @default no bound */
+  maxClients?: number;
 }
 
 export interface RegisterClientResult {
@@ -227,8 +229,9 @@ export interface RoundStore {
 
   /**
    * Idempotent for the same fields; other fields for a known id fail CLIENT_CONFLICT. With `admission`, a new
-   * client is counted against its join secret in the same step, and fails REGISTRATION_LIMIT once that secret
-   * has admitted `maxRegistrations` clients; a repeat is not counted again.
+   * client fails CLIENT_LIMIT once the run has `maxClients` clients, and is counted against its join secret in
+   * the same step, failing REGISTRATION_LIMIT once that secret has admitted `maxRegistrations` clients; a repeat
+   * is neither refused nor counted again. The checks and the write are one atomic step, whatever the replicas.
    */
   registerClient(client: ClientRegistration, admission?: RegistrationAdmission): Promise<RegisterClientResult>;
   getClient(clientId: string): Promise<ClientRecord | undefined>;

@@ -62,6 +62,8 @@ export function checkAdmission(a: RegistrationAdmission | undefined): Registrati
     invalid(`joinSecret must match ${JOIN_SECRET_NAME_PATTERN}`);
   if (!Number.isSafeInteger(a.maxRegistrations) || a.maxRegistrations < 0)
     invalid(`maxRegistrations must be an integer >= 0, got ${a.maxRegistrations}`);
+  if (a.maxClients !== undefined && (!Number.isSafeInteger(a.maxClients) || a.maxClients < 0))
+    invalid(`maxClients must be an integer >= 0, got ${a.maxClients}`);
   return a;
 }
 

@@ -11,7 +11,7 @@ import {
   type ScalarGradient,
 } from '@fedkseed/zo';
 
-import { InMemoryRoundStore, PRUNE_LAG, SEED_DISTRIBUTIONS_KEPT, type RoundStore } from '../src';
+import { InMemoryRoundStore, isStoreError, PRUNE_LAG, SEED_DISTRIBUTIONS_KEPT, type RoundStore } from '../src';
 import {
   asFloat32,
   bits,
@@ -154,6 +154,32 @@ export function roundStoreConformance(backend: string, factory: ConformanceFacto
           ['cohort-b', 1],
         ]);
         expect(await store.countClients()).toBe(4);
+      });
+
+      it('registers at most maxClients clients, atomically across replicas; a repeat at the bound is not refused', async () => {
+        await store.initRun(RUN);
+        const bounded = { joinSecret: 'cohort-a', maxRegistrations: 100, maxClients: 3 };
+        // Registrations racing on both replicas: exactly the bound gets in, the rest fail CLIENT_LIMIT.
+        const ids = Array.from({ length: 12 }, (_, i) => `racer-${i}`);
+        const outcomes = await Promise.allSettled(
+          ids.map((clientId, i) => (i % 2 ? h.replica : store).registerClient({ clientId, numExamples: 1 }, bounded)),
+        );
+        const registered = outcomes.filter((o) => o.status === 'fulfilled');
+        expect(registered).toHaveLength(3);
+        for (const o of outcomes)
+          if (o.status === 'rejected') expect(isStoreError(o.reason, 'CLIENT_LIMIT')).toBe(true);
+        expect(await store.countClients()).toBe(3);
+        // Only the clients admitted are counted against the join secret.
+        expect(JSON.parse(await store.dump()).joinSecrets).toEqual([['cohort-a', 3]]);
+        const inside = (await store.listClientIds())[0];
+        expect((await h.replica.registerClient({ clientId: inside, numExamples: 1 }, bounded)).status).toBe(
+          'unchanged',
+        );
+        await expectFailure(h, 'CLIENT_LIMIT', () => store.registerClient(CLIENTS[0], bounded));
+        expect((await store.registerClient(CLIENTS[0], { ...bounded, maxClients: 4 })).status).toBe('registered');
+        await expectFailure(h, 'INVALID_ARGUMENT', () =>
+          store.registerClient(CLIENTS[1], { ...bounded, maxClients: -1 }),
+        );
       });
 
       it('keeps queueFed in the record only when true; another value for a known id conflicts', async () => {

@@ -127,19 +127,12 @@ export class AggregatorService {
       ...(request.displayName ? { displayName: request.displayName } : {}),
       ...(request.queueFed ? { queueFed: true } : {}),
     };
-    const known = request.idempotencyKey ? await this.store.getClient(clientId) : undefined;
-    if (!known && (await this.store.countClients()) >= this.options.maxClients)
-      throw new ApiError(
-        ErrorReason.ERROR_REASON_RESOURCE_EXHAUSTED,
-        `the run has its maximum of ${this.options.maxClients} clients`,
-        {
-          retry_after_ms: CLIENT_LIMIT_RETRY_AFTER_MS,
-        },
-      );
     try {
+      // The run's bound and the join secret's are checked with the write, in one step, whatever the replicas.
       const { status } = await this.store.registerClient(registration, {
         joinSecret: joinSecret.name,
         maxRegistrations: joinSecret.maxRegistrations,
+        maxClients: this.options.maxClients,
       });
       if (status === 'registered') {
         this.logger.debug('client registered', {
@@ -157,6 +150,10 @@ export class AggregatorService {
       if (isStoreError(e, 'WRITE_EXPIRED'))
         throw apiErrorOfStore(e, 'the round-state store could not take the registration in time; retry', {
           retry_after_ms: STORE_RETRY_AFTER_MS,
+        });
+      if (isStoreError(e, 'CLIENT_LIMIT'))
+        throw apiErrorOfStore(e, `the run has its maximum of ${this.options.maxClients} clients`, {
+          retry_after_ms: CLIENT_LIMIT_RETRY_AFTER_MS,
         });
       if (isStoreError(e, 'REGISTRATION_LIMIT'))
         throw apiErrorOfStore(e, `the join secret ${joinSecret.name} has admitted its most clients`, {

@@ -16,6 +16,8 @@ export const STORE_ERROR_API_REASON: Readonly<Record<StoreErrorReason, KnownErro
   CLIENT_CONFLICT: ErrorReason.ERROR_REASON_INVALID_FIELD,
   // The join secret the registration came with has admitted its most clients.
   REGISTRATION_LIMIT: ErrorReason.ERROR_REASON_RESOURCE_EXHAUSTED,
+  // The run has registered MAX_CLIENTS clients.
+  CLIENT_LIMIT: ErrorReason.ERROR_REASON_RESOURCE_EXHAUSTED,
   UNKNOWN_CLIENT: ErrorReason.ERROR_REASON_UNKNOWN_CLIENT,
   STALE_VERSION: ErrorReason.ERROR_REASON_STALE_VERSION,
   ROUND_ALREADY_OPEN: undefined,

@@ -2,7 +2,7 @@
  * Several join secrets, each admitting a bounded number of clients, on a real Redis shared by two replicas: the
  * count is the store's, so it holds across replicas and a restart; a repeated registration (same idempotency key)
  * is the same client and not counted again; a secret at its bound is refused RESOURCE_EXHAUSTED while the others
- * still admit.
+ * still admit. MAX_CLIENTS bounds the run the same way: registrations racing on two replicas admit exactly that many.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,5 +88,35 @@ describeRedis('join secrets with bounds', () => {
       ['default', 3],
     ]);
     expect(await three.app.store.countClients()).toBe(6);
+  });
+
+  it('admits exactly MAX_CLIENTS clients when registrations race on two replicas, and still takes a known one back', async () => {
+    // The join secret's own bound (MAX_CLIENTS by default) set above it, so that only MAX_CLIENTS can hold the line.
+    const env = testEnv({
+      MAX_CLIENTS: '5',
+      MAX_REGISTRATIONS_PER_JOIN_SECRET: '100',
+      MIN_CLIENTS_PER_ROUND: '2',
+      MIN_REGISTERED_CLIENTS: '5',
+    });
+    const one = await replica(env);
+    const two = await replica(env);
+    const attempts = Array.from({ length: 64 }, (_, i) =>
+      (i % 2 ? two : one).caller.register({ numExamples: 1, idempotencyKey: `racer-${i}` }),
+    );
+    const outcomes = await Promise.allSettled(attempts);
+    const admitted = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
+    expect(admitted).toHaveLength(5);
+    for (const o of outcomes)
+      if (o.status === 'rejected')
+        expect(await failure(Promise.reject(o.reason))).toEqual({
+          code: status.RESOURCE_EXHAUSTED,
+          reason: 'ERROR_REASON_RESOURCE_EXHAUSTED',
+          metadata: { retry_after_ms: '60000' },
+        });
+    expect(await one.app.store.countClients()).toBe(5);
+    // A client already in the run registers again (its retry) at the bound.
+    const again = admitted[0];
+    expect((await one.caller.register({ numExamples: 1, idempotencyKey: `racer-${again}` })).clientId).toMatch(/^c-/);
+    expect(await two.app.store.countClients()).toBe(5);
   });
 });

@@ -172,7 +172,14 @@ export class RedisRoundStore implements RoundStore {
     const reply = await this.runScript(
       'register-client',
       [this.keys.run, this.keys.clients, this.keys.joinSecrets],
-      [record.clientId, json, a?.joinSecret ?? '', a?.maxRegistrations ?? 0, ...this.writeDeadline()],
+      [
+        record.clientId,
+        json,
+        a?.joinSecret ?? '',
+        a?.maxRegistrations ?? 0,
+        ...this.writeDeadline(),
+        a?.maxClients ?? '',
+      ],
       { clientId: record.clientId },
     );
     return { status: reply.code === 1 ? 'registered' : 'unchanged', client: record };

@@ -24,6 +24,7 @@ export const FAILURE_REASONS: ReadonlyMap<number, StoreErrorReason> = new Map<nu
   [-16, 'INVALID_ARGUMENT'],
   [-17, 'WRITE_EXPIRED'],
   [-18, 'REGISTRATION_LIMIT'],
+  [-19, 'CLIENT_LIMIT'],
 ]);
 
 /** A successful reply: its code and accessors for the values after it. */
@@ -74,6 +75,9 @@ export function translateScriptReply(script: string, reply: unknown, context: St
       break;
     case 'REGISTRATION_LIMIT':
       details.detail = `the join secret has admitted ${text(0)} clients`;
+      break;
+    case 'CLIENT_LIMIT':
+      details.detail = `the run has ${text(0)} clients`;
       break;
     case 'CONCURRENT_UPDATE':
     case 'INVALID_ARGUMENT':
