@@ -81,6 +81,8 @@ function options() {
 
 async function main(): Promise<void> {
   const opts = options();
+  // Where no cgroup can be written, say so before anything runs.
+  if (opts.replicaCpuLimit !== undefined) openCpuLimit(`fedkseed-bench-${process.pid}-probe`, 1).remove();
   const t0 = epochMs();
   const machineStart = readCpuTicks();
   const redis = new RedisProbe(REDIS_URL);
@@ -137,7 +139,6 @@ async function main(): Promise<void> {
     if (opts.rows.has('4')) {
       out.results.load = [];
       const limits = opts.replicaCpuLimit === undefined ? [undefined] : [undefined, opts.replicaCpuLimit];
-      if (opts.replicaCpuLimit !== undefined) openCpuLimit(`fedkseed-bench-${process.pid}-probe`, 1).remove();
       for (const replicaCpuLimitCores of limits)
         for (const replicas of opts.loadReplicas)
           out.results.load.push(

@@ -43,6 +43,8 @@ interface SubmitAnswer {
 export interface LoadRound {
   round: number;
   gettask_s: number;
+  /** The replicas' CPU seconds over the round's GetTask calls, summed. */
+  gettask_aggregator_cpu_s: number;
   gettask_waits: number;
   acknowledged: number;
   duplicates: number;
@@ -152,12 +154,14 @@ export async function loadScenario(
     let lost = 0;
     const throttled = replicas.map(() => ({ periods: 0, throttledPeriods: 0 }));
     for (let round = 1; round <= o.rounds; round++) {
+      const beforeTasks = await Promise.all(replicas.map((r) => r.usage()));
       const tasks = await gen.ask<{ ms: number; waits: number }>({
         cmd: 'sdk-tasks',
         round,
         concurrency: o.concurrency,
       });
       const usage0 = await Promise.all(replicas.map((r) => r.usage()));
+      const taskCpuS = usage0.reduce((s, u, i) => s + u.cpuS - beforeTasks[i].cpuS, 0);
       const throttling0 = replicas.map((r) => r.cpuLimit?.throttling());
       const redis0 = await deps.redis.cpuSeconds();
       const machine0 = readCpuTicks();
@@ -196,6 +200,7 @@ export async function loadScenario(
       perRound.push({
         round,
         gettask_s: r2(tasks.ms / 1000),
+        gettask_aggregator_cpu_s: r2(taskCpuS),
         gettask_waits: tasks.waits,
         acknowledged: ackedInRound,
         duplicates: sub.duplicates + last.duplicates,

@@ -78,7 +78,7 @@ function loadDetails(load: LoadResult[]): string[] {
     );
     for (const r of l.per_round)
       L.push(
-        `    round ${r.round}: GetTask ${r.gettask_s} s (${r.gettask_waits} WAITs); ${r.acknowledged} acknowledged (${r.duplicates} duplicate, ${r.retries} retried, errors ${JSON.stringify(r.errors)}), ` +
+        `    round ${r.round}: GetTask ${r.gettask_s} s (${r.gettask_waits} WAITs, replicas' CPU ${r.gettask_aggregator_cpu_s} s); ${r.acknowledged} acknowledged (${r.duplicates} duplicate, ${r.retries} retried, errors ${JSON.stringify(r.errors)}), ` +
           `${r.uploads_in_round} in the closed round; ${r.submissions_per_s} /s; p50 ${r.submit_latency_ms.p50} ms p99 ${r.submit_latency_ms.p99} ms; CPU cores ${JSON.stringify(r.cpu_cores)}`,
       );
     L.push(
