@@ -26,6 +26,7 @@ export const SCRIPT_NAMES = [
   'commit-close',
   'record-seed-stats',
   'keep-seed-distribution',
+  'round-status',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

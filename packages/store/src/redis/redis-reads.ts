@@ -84,7 +84,7 @@ export async function readSnapshot(redis: Redis | Cluster, k: RunKeys): Promise<
   }
 }
 
-/** The fields of a round hash that `parseRoundHead` reads (HMGET them in this order). */
+/** The fields of a round hash that `parseRoundHead` reads (HMGET them in this order; round-status-3.lua wants status first). */
 export const ROUND_HEAD_FIELDS = [
   'status',
   'deadlineMs',

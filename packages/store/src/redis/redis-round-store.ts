@@ -246,17 +246,18 @@ export class RedisRoundStore implements RoundStore {
   async getRoundStatus(round: number): Promise<RoundStatusInfo | undefined> {
     await this.requireRun();
     checkRound(round);
-    const [head, numUploads, numParticipants] = (await this.multi((m) =>
-      m
-        .hmgetBuffer(this.keys.round(round), ...ROUND_HEAD_FIELDS)
-        .hlen(this.keys.uploads(round))
-        .scard(this.keys.participants(round)),
-    )) as [(Buffer | null)[], number, number];
+    const k = this.keys;
+    const reply = (await this.scripts['round-status'](
+      [k.round(round), k.uploads(round), k.participants(round)],
+      ROUND_HEAD_FIELDS,
+    )) as [number, ...(Buffer | number | null)[]];
+    if (reply[0] === 0) return undefined;
+    const head = reply.slice(1, 1 + ROUND_HEAD_FIELDS.length) as (Buffer | null)[];
+    const [numUploads, numParticipants] = reply.slice(1 + ROUND_HEAD_FIELDS.length) as number[];
     const hash: Hash = {};
     ROUND_HEAD_FIELDS.forEach((field, j) => {
       if (head[j]) hash[field] = head[j];
     });
-    if (!hash.status) return undefined;
     const { status, deadlineMs, pruned } = parseRoundHead(hash);
     return {
       round,
