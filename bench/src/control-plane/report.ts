@@ -38,13 +38,15 @@ function loadRows(load: LoadResult[]): string[] {
   const unlimited = load.filter((l) => l.replica_cpu_limit_cores === null);
   const limited = load.filter((l) => l.replica_cpu_limit_cores !== null);
   for (const l of load) {
+    const replicas =
+      l.replicas === 1 ? '1 replica' : `${l.replicas} replicas${l.replica_cpu_limit_cores === null ? '' : ' each'}`;
     const limit = l.replica_cpu_limit_cores === null ? '' : ` limited to ${l.replica_cpu_limit_cores} cores`;
     const target =
       l.replicas === 1 && l.replica_cpu_limit_cores === null
         ? `>= 5,000 /s | ${pf(l.submissions_per_s >= 5000)}`
         : '(info) |';
     L.push(
-      `| ${loadId(l)}. SDK clients, ${l.replicas} replica${l.replicas === 1 ? '' : 's'}${l.replicas === 1 ? '' : limit ? ' each' : ''}${limit}: ${l.clients} x ${l.rounds} rounds, submissions/s | ${l.submissions_per_s} /s (p50 ${l.submit_latency_ms.p50} ms, p99 ${l.submit_latency_ms.p99} ms) | ${target} |`,
+      `| ${loadId(l)}. SDK clients, ${replicas}${limit}: ${l.clients} x ${l.rounds} rounds, submissions/s | ${l.submissions_per_s} /s (p50 ${l.submit_latency_ms.p50} ms, p99 ${l.submit_latency_ms.p99} ms) | ${target} |`,
     );
   }
   const ratio = (set: LoadResult[], label: string) => {

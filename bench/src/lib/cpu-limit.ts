@@ -11,12 +11,10 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 const PERIOD_US = 100_000;
 
 export interface CpuLimit {
-  /** The cores allowed (quota / period). */
-  readonly cores: number;
   /** Moves process `pid` (all its threads) into the group. */
   add(pid: number): void;
-  /** Periods in which the group used up its quota, and the time it waited for the next one. */
-  throttling(): { periods: number; throttledPeriods: number; throttledS: number };
+  /** CFS periods so far, and those in which the group used up its quota. */
+  throttling(): { periods: number; throttledPeriods: number };
   /** Removes the group (its processes must have exited or moved). */
   remove(): void;
 }
@@ -24,9 +22,6 @@ export interface CpuLimit {
 interface Layout {
   dir: string;
   writeQuota: (cores: number) => void;
-  statFile: string;
-  /** Names of nr_periods, nr_throttled and the throttled time in the stat file, and the time's unit in seconds. */
-  stat: { periods: string; throttled: string; time: string; timeUnitS: number };
 }
 
 function layout(name: string): Layout {
@@ -39,8 +34,6 @@ function layout(name: string): Layout {
         fs.writeFileSync(path.join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
         fs.writeFileSync(path.join(dir, 'cpu.cfs_quota_us'), String(Math.round(cores * PERIOD_US)));
       },
-      statFile: path.join(dir, 'cpu.stat'),
-      stat: { periods: 'nr_periods', throttled: 'nr_throttled', time: 'throttled_time', timeUnitS: 1e-9 },
     };
   }
   if (fs.existsSync(path.join(CGROUP_ROOT, 'cgroup.controllers'))) {
@@ -51,8 +44,6 @@ function layout(name: string): Layout {
       dir,
       writeQuota: (cores) =>
         fs.writeFileSync(path.join(dir, 'cpu.max'), `${Math.round(cores * PERIOD_US)} ${PERIOD_US}`),
-      statFile: path.join(dir, 'cpu.stat'),
-      stat: { periods: 'nr_periods', throttled: 'nr_throttled', time: 'throttled_usec', timeUnitS: 1e-6 },
     };
   }
   throw new Error(`no cgroup cpu controller under ${CGROUP_ROOT}`);
@@ -73,22 +64,18 @@ export function openCpuLimit(name: string, cores: number): CpuLimit {
     );
   }
   return {
-    cores,
     add: (pid) => fs.writeFileSync(path.join(l.dir, 'cgroup.procs'), String(pid)),
     throttling: () => {
       const fields = new Map(
         fs
-          .readFileSync(l.statFile, 'utf8')
+          .readFileSync(path.join(l.dir, 'cpu.stat'), 'utf8')
           .trim()
           .split('\n')
           .map((line) => line.split(' ') as [string, string]),
       );
       const read = (key: string) => Number(fields.get(key) ?? NaN);
-      return {
-        periods: read(l.stat.periods),
-        throttledPeriods: read(l.stat.throttled),
-        throttledS: read(l.stat.time) * l.stat.timeUnitS,
-      };
+      // Both cgroup versions name these two fields alike.
+      return { periods: read('nr_periods'), throttledPeriods: read('nr_throttled') };
     },
     remove: () => fs.rmdirSync(l.dir),
   };
